@@ -1,0 +1,43 @@
+# Cần Thơ SDI — the two commands a new user needs:
+#   make run    set everything up (Debian packages, .venv, PostGIS, demo data, admin) and serve on :8000
+#   make test   the same set-up, then the whole test suite against that real PostGIS
+.PHONY: run test setup db data stop-db clean help
+
+PY := .venv/bin/python
+export SDI_BIND ?= 127.0.0.1:8000
+
+help:
+	@echo "make run   - set up and serve the SDI at http://$(SDI_BIND)/ (Ctrl-C stops)"
+	@echo "make test  - set up and run the test suite"
+	@echo "make stop-db - stop the project-local PostgreSQL cluster"
+
+setup:
+	@bash deploy/bootstrap.sh
+
+db: setup
+	@bash deploy/postgis.sh start
+	@$(PY) manage.py migrate --noinput -v 0
+	@echo "[sdi] database migrated"
+
+data: db
+	@$(PY) manage.py load_default_datasets
+	@$(PY) manage.py ensure_admin
+	@$(PY) manage.py collectstatic --noinput -v 0
+
+run: data
+	@echo ""
+	@echo "  Cần Thơ SDI      http://$(SDI_BIND)/"
+	@echo "  OGC API          http://$(SDI_BIND)/ogcapi/   (QGIS: WFS / OGC API - Features connection)"
+	@echo "  Admin            http://$(SDI_BIND)/admin/"
+	@echo "  Ctrl-C stops the server (the database keeps running; 'make stop-db' stops it)"
+	@echo ""
+	@exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py
+
+test: db
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+stop-db:
+	@bash deploy/postgis.sh stop
+
+clean: stop-db
+	rm -rf .venv .pgdata staticfiles

@@ -1,0 +1,1 @@
+"""The registry of published datasets: models, loading, provider and admin."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LayersConfig(AppConfig):
+    name = "layers"
+    verbose_name = "Lớp dữ liệu / Datasets"
+    default_auto_field = "django.db.models.BigAutoField"

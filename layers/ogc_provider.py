@@ -1,0 +1,264 @@
+"""pygeoapi feature provider for PostGIS tables that lets PostGIS do the work.
+
+A drop-in for pygeoapi's PostgreSQL provider definition (``data`` connection dict, ``table``, ``id_field``,
+``geom_field``, ``storage_crs``), free of Django so it can be used and tested on its own. Differences that
+matter: GeoJSON and CRS transformation are produced by PostGIS, connections come from a per-process pool,
+the unfiltered count is taken from ``feature_count`` when the registry knows it, and every user value is a
+bound parameter.
+
+Extra optional keys: ``schema`` (default ``public``), ``fields`` (column -> JSON Schema, saves an
+introspection query per request), ``feature_count`` (exact row count of the table).
+"""
+import logging
+import os
+import re
+import threading
+
+from psycopg import errors, sql
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderConnectionError,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
+
+log = logging.getLogger(__name__)
+
+CRS84_URIS = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
+EPSG_URI = re.compile(r"(?:/EPSG/\d+/|EPSG::?)(\d+)$")
+# EPSG CRSs whose authority axis order is latitude first (the ones the SDI offers).
+LAT_LON_FIRST = {4326, 4756}
+PG_TO_JSON_SCHEMA = {
+    "smallint": "integer", "integer": "integer", "bigint": "integer",
+    "numeric": "number", "real": "number", "double precision": "number", "boolean": "boolean",
+}
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+def connection_pool(conninfo: str) -> ConnectionPool:
+    """One small pool per database and process (gunicorn workers each build their own after fork)."""
+    pool = _pools.get(conninfo)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(conninfo)
+            if pool is None:
+                pool = ConnectionPool(
+                    conninfo,
+                    min_size=1,
+                    max_size=int(os.environ.get("SDI_PROVIDER_POOL_SIZE", "4")),
+                    kwargs={"autocommit": True},
+                    name="sdi-provider",
+                    open=True,
+                )
+                _pools[conninfo] = pool
+    return pool
+
+
+def conninfo_from(data: dict | str) -> str:
+    if isinstance(data, str):
+        return data
+    keys = ("host", "port", "dbname", "user", "password")
+    parts = [f"{key}='{str(data[key])}'" for key in keys if data.get(key) not in (None, "")]
+    timeout_ms = int(os.environ.get("SDI_STATEMENT_TIMEOUT_MS", "30000"))
+    parts.append(f"options='-c statement_timeout={timeout_ms}'")
+    return " ".join(parts)
+
+
+def srid_of(crs_uri: str | None) -> int:
+    """EPSG code of an OGC CRS URI; CRS84 is stored as SRID 4326 (lon/lat)."""
+    if not crs_uri or crs_uri in CRS84_URIS:
+        return 4326
+    match = EPSG_URI.search(crs_uri)
+    if not match:
+        raise ProviderInvalidQueryError(f"unsupported CRS {crs_uri}")
+    return int(match.group(1))
+
+
+class PostGISProvider(BaseProvider):
+    """Features from one PostGIS table, with paging, bbox, property filters, sorting and CRS output."""
+
+    def __init__(self, provider_def):
+        super().__init__(provider_def)
+        table = provider_def["table"]
+        schema = provider_def.get("schema")
+        if schema is None and "." in table:
+            schema, table = table.split(".", 1)
+        self.schema = schema or "public"
+        self.table = table
+        self.id_field = provider_def.get("id_field") or "fid"
+        self.geom_field = provider_def.get("geom_field") or "geom"
+        self.storage_srid = srid_of(provider_def.get("storage_crs"))
+        self.feature_count = provider_def.get("feature_count")
+        self.conninfo = conninfo_from(self.data)
+        self._fields = provider_def.get("fields") or self.get_fields()
+
+    # -- pygeoapi interface ---------------------------------------------------------------------------
+
+    def get_fields(self):
+        rows = self._fetch(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (self.schema, self.table),
+        )
+        if not rows:
+            raise ProviderConnectionError(f"table {self.schema}.{self.table} not found")
+        return {
+            name: {"type": PG_TO_JSON_SCHEMA.get(data_type, "string")}
+            for name, data_type in rows
+            if name not in (self.id_field, self.geom_field)
+        }
+
+    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None, properties=[],
+              sortby=[], select_properties=[], skip_geometry=False, q=None, filterq=None,
+              crs_transform_spec=None, **kwargs):
+        if filterq is not None:
+            raise ProviderInvalidQueryError("CQL2 filter is not supported by this collection yet")
+        where, params = self._where(bbox, datetime_, properties)
+        matched = self._number_matched(where, params)
+        if resulttype == "hits":
+            return {"type": "FeatureCollection", "features": [], "numberMatched": matched, "numberReturned": 0}
+
+        feature = self._feature_sql(select_properties, skip_geometry, self._output_srid(crs_transform_spec))
+        query = sql.SQL(
+            "SELECT coalesce(json_agg(f.feature), '[]'::json) FROM ("
+            "SELECT {feature} AS feature FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) f"
+        ).format(feature=feature, table=self._table(), where=where, order=self._order_by(sortby))
+        (features,) = self._fetch(query, [*params, limit, offset])[0]
+        collection = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+        if matched is not None:
+            collection["numberMatched"] = matched
+        return collection
+
+    def get(self, identifier, crs_transform_spec=None, **kwargs):
+        key = self._typed_identifier(identifier)
+        feature = self._feature_sql([], False, self._output_srid(crs_transform_spec))
+        query = sql.SQL("SELECT {feature} FROM {table} t WHERE t.{id} = %s").format(
+            feature=feature, table=self._table(), id=sql.Identifier(self.id_field)
+        )
+        rows = self._fetch(query, (key,))
+        if not rows:
+            raise ProviderItemNotFoundError(f"item {identifier} not found")
+        return rows[0][0]
+
+    def __repr__(self):
+        return f"<PostGISProvider> {self.schema}.{self.table}"
+
+    # -- SQL building ---------------------------------------------------------------------------------
+
+    def _table(self):
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(self.table))
+
+    def _where(self, bbox, datetime_, properties):
+        clauses, params = [], []
+        if bbox:
+            clauses.append(sql.SQL("ST_Intersects(t.{g}, ST_MakeEnvelope(%s, %s, %s, %s, %s))").format(
+                g=sql.Identifier(self.geom_field)))
+            corners = bbox if len(bbox) == 4 else [bbox[0], bbox[1], bbox[3], bbox[4]]  # drop 3D heights
+            params += [*corners, self.storage_srid]
+        for name, value in properties:
+            clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))
+            params.append(self._typed_value(name, value))
+        if datetime_ and self.time_field:
+            clauses.append(self._datetime_clause(datetime_, params))
+        if not clauses:
+            return sql.SQL(""), params
+        return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+    def _datetime_clause(self, datetime_, params):
+        column = sql.SQL("t.{}").format(sql.Identifier(self.time_field))
+        if "/" not in datetime_:
+            params.append(datetime_)
+            return sql.SQL("{} = %s::timestamptz").format(column)
+        start, end = datetime_.split("/", 1)
+        parts = []
+        if start not in ("", ".."):
+            parts.append(sql.SQL("{} >= %s::timestamptz").format(column))
+            params.append(start)
+        if end not in ("", ".."):
+            parts.append(sql.SQL("{} <= %s::timestamptz").format(column))
+            params.append(end)
+        return sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")
+
+    def _number_matched(self, where, params):
+        if not params and self.feature_count is not None:  # unfiltered: the registry's exact count
+            return int(self.feature_count)
+        if not self.count:
+            return None
+        query = sql.SQL("SELECT count(*) FROM {table} t {where}").format(table=self._table(), where=where)
+        return self._fetch(query, params)[0][0]
+
+    def _order_by(self, sortby):
+        keys = [
+            sql.SQL("t.{} {}").format(sql.Identifier(s["property"]), sql.SQL("DESC" if s["order"] == "-" else "ASC"))
+            for s in sortby
+        ]
+        keys.append(sql.SQL("t.{}").format(sql.Identifier(self.id_field)))
+        return sql.SQL(", ").join(keys)
+
+    def _output_srid(self, crs_transform_spec) -> tuple[int, bool]:
+        """(SRID, latitude-first?) of the geometries to return; CRS84 lon/lat unless the client asked."""
+        if crs_transform_spec is None:
+            return 4326, False
+        srid = srid_of(crs_transform_spec.target_crs_uri)
+        lat_first = srid in LAT_LON_FIRST and crs_transform_spec.target_crs_uri not in CRS84_URIS
+        return srid, lat_first
+
+    def _feature_sql(self, select_properties, skip_geometry, output):
+        srid, lat_first = output
+        columns = [name for name in self.fields if not select_properties or name in select_properties]
+        properties = sql.SQL("(SELECT row_to_json(p) FROM (SELECT {}) p)").format(
+            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in columns)
+        ) if columns else sql.SQL("'{}'::json")
+        if skip_geometry:
+            geometry = sql.SQL("NULL::json")
+        else:
+            geom = sql.SQL("t.{}").format(sql.Identifier(self.geom_field))
+            if srid != self.storage_srid:
+                geom = sql.SQL("ST_Transform({}, {})").format(geom, sql.Literal(srid))
+            if lat_first:
+                geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
+            digits = 8 if srid in (4326, 4756) else 3
+            geometry = sql.SQL("ST_AsGeoJSON({}, {})::json").format(geom, sql.Literal(digits))
+        return sql.SQL("json_build_object('type', 'Feature', 'id', t.{id}, 'geometry', {geometry}, 'properties', {properties})").format(
+            id=sql.Identifier(self.id_field), geometry=geometry, properties=properties
+        )
+
+    # -- values and execution -------------------------------------------------------------------------
+
+    def _typed_value(self, name, value):
+        kind = self.fields.get(name, {}).get("type")
+        try:
+            if kind == "integer":
+                return int(value)
+            if kind == "number":
+                return float(value)
+            if kind == "boolean":
+                return str(value).lower() in ("true", "1", "yes")
+        except ValueError:
+            raise ProviderInvalidQueryError(f"{name}: {value!r} is not a valid {kind}") from None
+        return str(value)
+
+    def _typed_identifier(self, identifier):
+        try:
+            return int(identifier)
+        except (TypeError, ValueError):
+            raise ProviderItemNotFoundError(f"item {identifier} not found") from None
+
+    def _fetch(self, query, params=()):
+        try:
+            with connection_pool(self.conninfo).connection() as conn:
+                with conn.cursor(row_factory=tuple_row) as cursor:
+                    cursor.execute(query, params)
+                    return cursor.fetchall()
+        except errors.QueryCanceled:
+            raise ProviderQueryError("query took too long and was cancelled") from None
+        except errors.DataError as exc:
+            raise ProviderInvalidQueryError(str(exc).splitlines()[0]) from None
+        except errors.OperationalError as exc:
+            log.error("database unavailable: %s", exc)
+            raise ProviderConnectionError("database unavailable") from None

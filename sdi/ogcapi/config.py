@@ -1,0 +1,82 @@
+"""Generate pygeoapi's configuration from the dataset registry (never hand-edited)."""
+import copy
+from functools import cache
+
+import yaml
+from django.conf import settings
+
+from layers.models import Dataset
+
+PROVIDER_CLASS = "layers.ogc_provider.PostGISProvider"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def epsg_uri(srid: int) -> str:
+    return CRS84 if srid == 4326 else f"http://www.opengis.net/def/crs/EPSG/0/{srid}"
+
+
+@cache
+def base_config() -> dict:
+    with open(settings.SDI_PYGEOAPI_BASE_CONFIG, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def database_definition() -> dict:
+    """The connection part of a provider definition, in the shape of pygeoapi's PostgreSQL provider."""
+    db = settings.DATABASES["default"]
+    return {
+        "host": db.get("HOST") or "localhost",
+        "port": int(db.get("PORT") or 5432),
+        "dbname": db["NAME"],
+        "user": db.get("USER") or "",
+        "password": db.get("PASSWORD") or "",
+    }
+
+
+def collection_resource(dataset: Dataset, database: dict) -> dict:
+    """One pygeoapi `resources` entry for a dataset."""
+    minx, miny, maxx, maxy = dataset.extent.extent if dataset.extent else (-180, -90, 180, 90)
+    attribution = f"{dataset.attribution} — {dataset.licence_name}"
+    links = [{
+        "type": "text/html",
+        "rel": "license",
+        "title": dataset.licence_name,
+        "href": dataset.licence_url or "https://www.cantho.gov.vn/",
+        "hreflang": "en",
+    }]
+    return {
+        "type": "collection",
+        "title": {"vi": dataset.title_vi, "en": dataset.title_en},
+        "description": {
+            "vi": f"{dataset.abstract_vi or dataset.title_vi}\n\nNguồn: {attribution}",
+            "en": f"{dataset.abstract_en or dataset.title_en}\n\nSource: {attribution}",
+        },
+        "keywords": list(dataset.keywords) or [dataset.slug],
+        "links": links,
+        "extents": {"spatial": {"bbox": [minx, miny, maxx, maxy], "crs": CRS84}},
+        "providers": [{
+            "type": "feature",
+            "name": PROVIDER_CLASS,
+            "data": database,
+            "table": dataset.table_name,
+            "schema": dataset.table_schema,
+            "id_field": dataset.id_field,
+            "geom_field": dataset.geometry_field,
+            "storage_crs": epsg_uri(dataset.storage_srid),
+            "crs": sorted({CRS84, epsg_uri(dataset.storage_srid)}),
+            "fields": dataset.fields,
+            "feature_count": dataset.feature_count,
+            "attribution": attribution,
+        }],
+    }
+
+
+def build_config(datasets, base_url: str) -> dict:
+    config = copy.deepcopy(base_config())
+    config["server"]["url"] = base_url
+    limits = config["server"]["limits"]
+    limits["default_items"] = settings.SDI_ITEMS_DEFAULT_LIMIT
+    limits["max_items"] = settings.SDI_ITEMS_MAX_LIMIT
+    database = database_definition()
+    config["resources"] = {dataset.slug: collection_resource(dataset, database) for dataset in datasets}
+    return config

@@ -1,0 +1,20 @@
+"""Routes of the OGC API. Mounted at /ogcapi; no route redirects (QGIS rejects redirected links)."""
+from django.urls import path, re_path
+
+from sdi.ogcapi import views
+
+urlpatterns = [
+    re_path(r"^/?$", views.landing_page),
+    path("/conformance", views.conformance),
+    path("/openapi", views.openapi),
+    path("/collections", views.collections),
+    path("/processes", views.processes),
+    path("/TileMatrixSets", views.tile_matrix_sets),
+    path("/TileMatrixSets/<str:tile_matrix_set_id>", views.tile_matrix_sets),
+    path("/collections/<str:collection_id>", views.collection),
+    path("/collections/<str:collection_id>/queryables", views.queryables),
+    path("/collections/<str:collection_id>/schema", views.schema),
+    path("/collections/<str:collection_id>/items", views.items),
+    path("/collections/<str:collection_id>/items/<str:item_id>", views.item),
+    re_path(r"^/static/(?P<path>.+)$", views.pygeoapi_static),
+]

@@ -1,0 +1,110 @@
+"""Thin Django views over pygeoapi's framework-neutral API functions, with a cached API object."""
+from pathlib import Path
+
+import pygeoapi
+import pygeoapi.api as core_api
+import pygeoapi.api.itemtypes as itemtypes_api
+import pygeoapi.api.processes as processes_api
+import pygeoapi.api.tiles as tiles_api
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from django.views.static import serve
+from pygeoapi.api import APIRequest, apply_gzip
+
+from sdi.ogcapi import conformance as sdi_conformance
+from sdi.ogcapi.api_cache import get_api
+
+PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+read_only = require_http_methods(["GET", "HEAD"])
+
+
+def base_url(request: HttpRequest) -> str:
+    """Absolute links must use the address the client used, unless a public URL is configured."""
+    root = settings.SDI_BASE_URL or f"{request.scheme}://{request.get_host()}"
+    return f"{root}/ogcapi"
+
+
+def execute(api_function, request: HttpRequest, *args, check_format=True, geojson=False) -> HttpResponse:
+    api = get_api(base_url(request))
+    api_request = APIRequest.from_django(request, api.locales)
+    if check_format and not api_request.is_valid():
+        headers, status, content = api.get_format_exception(api_request)
+    else:
+        headers, status, content = api_function(api, api_request, *args)
+        content = apply_gzip(headers, content)
+    if geojson and status == 200 and headers.get("Content-Type") == "application/json":
+        headers["Content-Type"] = "application/geo+json"
+    response = HttpResponse(b"" if request.method == "HEAD" else content, status=status)
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
+@read_only
+def landing_page(request):
+    return execute(core_api.landing_page, request)
+
+
+@read_only
+def conformance(request):
+    return execute(sdi_conformance.conformance, request)
+
+
+@read_only
+def openapi(request):
+    response = execute(core_api.openapi_, request)
+    if response.status_code == 200 and response["Content-Type"].startswith("application/json"):
+        response["Content-Type"] = OPENAPI_MEDIA_TYPE
+    return response
+
+
+@read_only
+def collections(request):
+    return execute(core_api.describe_collections, request, None)
+
+
+@read_only
+def collection(request, collection_id):
+    return execute(core_api.describe_collections, request, collection_id)
+
+
+@read_only
+def processes(request):
+    """The landing page always links here; the SDI publishes no processes yet, so the list is empty."""
+    return execute(processes_api.describe_processes, request, None)
+
+
+@read_only
+def tile_matrix_sets(request, tile_matrix_set_id=None):
+    args = (tile_matrix_set_id,) if tile_matrix_set_id else ()
+    return execute(tiles_api.tilematrixsets, request, *args)
+
+
+@read_only
+def queryables(request, collection_id):
+    return execute(itemtypes_api.get_collection_queryables, request, collection_id)
+
+
+@read_only
+def schema(request, collection_id):
+    return execute(core_api.get_collection_schema, request, collection_id)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def items(request, collection_id):
+    return execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
+
+
+@read_only
+def item(request, collection_id, item_id):
+    return execute(itemtypes_api.get_collection_item, request, collection_id, item_id, check_format=False, geojson=True)
+
+
+@read_only
+def pygeoapi_static(request, path):
+    """pygeoapi's HTML pages load their CSS/JS/images from {base}/static/."""
+    return serve(request, path, document_root=PYGEOAPI_STATIC)

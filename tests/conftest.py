@@ -1,0 +1,111 @@
+"""Test fixtures: a real PostGIS test database with the default datasets, and real gunicorn servers on it.
+
+Nothing here skips: without PostGIS, GDAL or gunicorn the fixtures raise and the tests fail.
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The Django test database, migrated, with the default Cần Thơ datasets loaded once (committed)."""
+    from layers.catalogue import load_catalogue
+
+    with django_db_blocker.unblock():
+        load_catalogue(settings.SDI_DEFAULT_DATASETS)
+    yield
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access whose writes are committed, so other processes (the servers) see them."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_for_servers() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class ServerProcess:
+    """A gunicorn serving the SDI on the test database, as `make run` serves it."""
+
+    def __init__(self, workers: int = 1):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url_for_servers(), "SDI_BIND": f"127.0.0.1:{self.port}",
+               "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-"}
+        self.log = open(REPO / ".pytest_cache" / f"server-{self.port}.log", "w") if (REPO / ".pytest_cache").is_dir() \
+            else subprocess.DEVNULL
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", str(REPO / "deploy" / "gunicorn.conf.py")],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                if requests.get(f"{self.url}/ogcapi/conformance", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer on {self.url} within {timeout}s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(django_db_setup):
+    """One live server (2 workers) for the HTTP tests; yields its base URL."""
+    (REPO / ".pytest_cache").mkdir(exist_ok=True)
+    process = ServerProcess(workers=2)
+    yield process.url
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def ogcapi(server):
+    return f"{server}/ogcapi"
+
+
+@pytest.fixture
+def start_server(django_db_setup):
+    started = []
+
+    def start(workers: int = 1) -> str:
+        process = ServerProcess(workers)
+        started.append(process)
+        return process.url
+
+    yield start
+    for process in started:
+        process.stop()
