@@ -75,7 +75,7 @@ def srid_of(crs_uri: str | None) -> int:
         return 4326
     match = EPSG_URI.search(crs_uri)
     if not match:
-        raise ProviderInvalidQueryError(f"unsupported CRS {crs_uri}")
+        raise ProviderInvalidQueryError(user_msg=f"unsupported CRS {crs_uri}")
     return int(match.group(1))
 
 
@@ -106,7 +106,7 @@ class PostGISProvider(BaseProvider):
             (self.schema, self.table),
         )
         if not rows:
-            raise ProviderConnectionError(f"table {self.schema}.{self.table} not found")
+            raise ProviderConnectionError(user_msg=f"table {self.schema}.{self.table} not found")
         return {
             name: {"type": PG_TO_JSON_SCHEMA.get(data_type, "string")}
             for name, data_type in rows
@@ -117,7 +117,7 @@ class PostGISProvider(BaseProvider):
               sortby=[], select_properties=[], skip_geometry=False, q=None, filterq=None,
               crs_transform_spec=None, **kwargs):
         if filterq is not None:
-            raise ProviderInvalidQueryError("CQL2 filter is not supported by this collection yet")
+            raise ProviderInvalidQueryError(user_msg="CQL2 filter is not supported by this collection yet")
         where, params = self._where(bbox, datetime_, properties)
         matched = self._number_matched(where, params)
         if resulttype == "hits":
@@ -142,7 +142,7 @@ class PostGISProvider(BaseProvider):
         )
         rows = self._fetch(query, (key,))
         if not rows:
-            raise ProviderItemNotFoundError(f"item {identifier} not found")
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found")
         return rows[0][0]
 
     def __repr__(self):
@@ -156,10 +156,15 @@ class PostGISProvider(BaseProvider):
     def _where(self, bbox, datetime_, properties):
         clauses, params = [], []
         if bbox:
-            clauses.append(sql.SQL("ST_Intersects(t.{g}, ST_MakeEnvelope(%s, %s, %s, %s, %s))").format(
-                g=sql.Identifier(self.geom_field)))
-            corners = bbox if len(bbox) == 4 else [bbox[0], bbox[1], bbox[3], bbox[4]]  # drop 3D heights
-            params += [*corners, self.storage_srid]
+            minx, miny, maxx, maxy = bbox if len(bbox) == 4 else [bbox[0], bbox[1], bbox[3], bbox[4]]  # no heights
+            boxes = [(minx, miny, maxx, maxy)]
+            if minx > maxx:  # OGC API: a box that crosses the antimeridian (lon/lat storage only)
+                boxes = [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+            clauses.append(sql.SQL("({})").format(sql.SQL(" OR ").join(
+                sql.SQL("ST_Intersects(t.{g}, ST_MakeEnvelope(%s, %s, %s, %s, %s))").format(g=sql.Identifier(self.geom_field))
+                for _ in boxes)))
+            for box in boxes:
+                params += [*box, self.storage_srid]
         for name, value in properties:
             clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))
             params.append(self._typed_value(name, value))
@@ -240,14 +245,14 @@ class PostGISProvider(BaseProvider):
             if kind == "boolean":
                 return str(value).lower() in ("true", "1", "yes")
         except ValueError:
-            raise ProviderInvalidQueryError(f"{name}: {value!r} is not a valid {kind}") from None
+            raise ProviderInvalidQueryError(user_msg=f"{name}: {value!r} is not a valid {kind}") from None
         return str(value)
 
     def _typed_identifier(self, identifier):
         try:
             return int(identifier)
         except (TypeError, ValueError):
-            raise ProviderItemNotFoundError(f"item {identifier} not found") from None
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found") from None
 
     def _fetch(self, query, params=()):
         try:
@@ -256,9 +261,9 @@ class PostGISProvider(BaseProvider):
                     cursor.execute(query, params)
                     return cursor.fetchall()
         except errors.QueryCanceled:
-            raise ProviderQueryError("query took too long and was cancelled") from None
+            raise ProviderQueryError(user_msg="query took too long and was cancelled") from None
         except errors.DataError as exc:
-            raise ProviderInvalidQueryError(str(exc).splitlines()[0]) from None
+            raise ProviderInvalidQueryError(user_msg=str(exc).splitlines()[0]) from None
         except errors.OperationalError as exc:
             log.error("database unavailable: %s", exc)
-            raise ProviderConnectionError("database unavailable") from None
+            raise ProviderConnectionError(user_msg="database unavailable") from None

@@ -18,7 +18,11 @@ from sdi.ogcapi.api_cache import get_api
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
-read_only = require_http_methods(["GET", "HEAD"])
+
+
+def read_only(view):
+    """GET/HEAD only (405 otherwise). No CSRF: nothing here changes state or reads the session."""
+    return csrf_exempt(require_http_methods(["GET", "HEAD"])(view))
 
 
 def base_url(request: HttpRequest) -> str:
@@ -35,8 +39,11 @@ def execute(api_function, request: HttpRequest, *args, check_format=True, geojso
     else:
         headers, status, content = api_function(api, api_request, *args)
         content = apply_gzip(headers, content)
-    if geojson and status == 200 and headers.get("Content-Type") == "application/json":
+    content_type = headers.get("Content-Type", "")
+    if geojson and status == 200 and content_type == "application/json":
         headers["Content-Type"] = "application/geo+json"
+    elif content_type == "text/html":  # without a charset, HTTP clients read Vietnamese as Latin-1
+        headers["Content-Type"] = "text/html; charset=utf-8"
     response = HttpResponse(b"" if request.method == "HEAD" else content, status=status)
     for key, value in headers.items():
         response[key] = value
@@ -93,8 +100,7 @@ def schema(request, collection_id):
     return execute(core_api.get_collection_schema, request, collection_id)
 
 
-@csrf_exempt
-@require_http_methods(["GET", "HEAD"])
+@read_only
 def items(request, collection_id):
     return execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
 
