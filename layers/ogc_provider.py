@@ -59,6 +59,14 @@ def connection_pool(conninfo: str) -> ConnectionPool:
     return pool
 
 
+def close_pools() -> None:
+    """Close every pooled connection (tests dropping their database; process shutdown)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
 def conninfo_from(data: dict | str) -> str:
     if isinstance(data, str):
         return data

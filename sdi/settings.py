@@ -136,5 +136,7 @@ LOGGING = {
         "pygeoapi": {"level": os.environ.get("SDI_PYGEOAPI_LOG_LEVEL", "WARNING")},
         # It reads every nested dict of the config as a possible {language: text} map and warns each time.
         "pygeoapi.l10n": {"level": "ERROR"},
+        # pygeoapi 0.24 warns on every page requested without offset (int(None)); the default of 0 is right.
+        "pygeoapi.api.itemtypes": {"level": "ERROR"},
     },
 }

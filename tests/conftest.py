@@ -22,9 +22,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """The Django test database, migrated, with the default Cần Thơ datasets loaded once (committed)."""
     from layers.catalogue import load_catalogue
 
+    from layers.ogc_provider import close_pools
+
     with django_db_blocker.unblock():
         load_catalogue(settings.SDI_DEFAULT_DATASETS)
     yield
+    close_pools()  # else the pooled connections keep Django from dropping the test database
 
 
 @pytest.fixture

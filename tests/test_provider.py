@@ -1,0 +1,80 @@
+"""The PostGIS provider on its own: a pygeoapi provider definition in, GeoJSON out, no Django involved."""
+import pytest
+from django.conf import settings
+from pygeoapi.crs import CrsTransformSpec
+from pygeoapi.provider.base import ProviderInvalidQueryError, ProviderItemNotFoundError
+
+from layers.ogc_provider import PostGISProvider
+from layers.models import Dataset
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def definition(django_db_setup):
+    """The same shape as a definition for pygeoapi's PostgreSQL provider."""
+    db = settings.DATABASES["default"]
+    return {
+        "name": "layers.ogc_provider.PostGISProvider", "type": "feature",
+        "data": {"host": db["HOST"], "port": db["PORT"], "dbname": db["NAME"], "user": db["USER"],
+                 "password": db["PASSWORD"]},
+        "table": f"{settings.SDI_DATA_SCHEMA}.mekong_delta_districts_population_2009",
+        "id_field": "fid", "geom_field": "geom",
+        "storage_crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    }
+
+
+def test_works_without_precomputed_fields_or_count(definition):
+    provider = PostGISProvider(definition)
+    assert list(provider.fields)[:3] == ["OBJECTID", "f_code", "Ten_Tinh"]
+    assert provider.fields["Dan_So"] == {"type": "integer"}
+    result = provider.query(limit=5)
+    assert result["numberMatched"] == 228 and result["numberReturned"] == 5
+    assert [f["id"] for f in result["features"]] == [1, 2, 3, 4, 5]
+
+
+def test_hits_counts_exactly_with_filters(definition):
+    provider = PostGISProvider(definition)
+    hits = provider.query(resulttype="hits", properties=[("Ten_Tinh", "Cần Thơ")])
+    assert hits == {"type": "FeatureCollection", "features": [], "numberMatched": 9, "numberReturned": 0}
+
+
+def test_sorting_selecting_properties_and_skipping_geometry(definition):
+    provider = PostGISProvider(definition)
+    result = provider.query(limit=3, sortby=[{"property": "Dan_So", "order": "-"}],
+                            select_properties=["Ten_Huyen", "Dan_So"], skip_geometry=True)
+    populations = [f["properties"]["Dan_So"] for f in result["features"]]
+    assert populations == sorted(populations, reverse=True)
+    assert all(set(f["properties"]) == {"Ten_Huyen", "Dan_So"} and f["geometry"] is None for f in result["features"])
+    largest = provider.query(limit=1000, skip_geometry=True)["features"]
+    assert populations[0] == max(f["properties"]["Dan_So"] for f in largest)
+
+
+def test_output_crs_is_transformed_by_postgis_with_authority_axis_order(definition):
+    provider = PostGISProvider(definition)
+    lonlat = provider.get(1)["geometry"]["coordinates"][0][0]
+    spec = CrsTransformSpec(source_crs_uri="http://www.opengis.net/def/crs/OGC/1.3/CRS84", source_crs_wkt="",
+                            target_crs_uri="http://www.opengis.net/def/crs/EPSG/0/4326", target_crs_wkt="")
+    latlon = provider.get(1, crs_transform_spec=spec)["geometry"]["coordinates"][0][0]
+    assert latlon == [lonlat[1], lonlat[0]]
+    spec_3857 = CrsTransformSpec(source_crs_uri="", source_crs_wkt="",
+                                 target_crs_uri="http://www.opengis.net/def/crs/EPSG/0/3857", target_crs_wkt="")
+    x, y = provider.get(1, crs_transform_spec=spec_3857)["geometry"]["coordinates"][0][0]
+    assert 1.1e7 < x < 1.2e7 and 0.9e6 < y < 1.3e6
+
+
+def test_values_reach_sql_as_parameters(definition):
+    provider = PostGISProvider(definition)
+    hostile = "x' OR '1'='1"
+    assert provider.query(resulttype="hits", properties=[("Ten_Huyen", hostile)])["numberMatched"] == 0
+    with pytest.raises(ProviderInvalidQueryError):
+        provider.query(properties=[("Dan_So", "1; DROP TABLE x")])
+    with pytest.raises(ProviderItemNotFoundError):
+        provider.get("1 OR 1=1")
+    assert Dataset.objects.filter(slug="mekong-delta-districts-population-2009").exists()
+
+
+def test_unfiltered_count_comes_from_the_registry_when_given(definition):
+    provider = PostGISProvider({**definition, "feature_count": 228})
+    assert provider.query(limit=1)["numberMatched"] == 228
+    assert provider.query(limit=1, bbox=[105.7, 10.0, 105.8, 10.1])["numberMatched"] < 228
