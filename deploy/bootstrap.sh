@@ -51,8 +51,11 @@ make_venv() {
     "$py" -m venv .venv
   fi
   log "installing the project into .venv (pip)"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test]'
+  # (grep drops the notices some pip set-ups print for every package about local index folders)
+  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -c 'import django, pygeoapi, rasterio, psycopg' ||
+    die "the Python environment is incomplete: pip failed (see above)"
   touch "$stamp"
 }
 

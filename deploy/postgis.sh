@@ -29,7 +29,7 @@ start() {
   if [ "$(id -u)" -eq 0 ]; then
     chown -R postgres:postgres "$PGDATA_DIR"
     runuser -u postgres -- test -x "$PGDATA_DIR" ||
-      die "user postgres cannot reach $PGDATA_DIR; set SDI_PGDATA to a directory it can reach"
+      die "user postgres cannot reach $PGDATA_DIR (a parent directory is private); set SDI_PGDATA to a directory it can reach"
   fi
   if [ ! -f "$PGDATA_DIR/db/PG_VERSION" ]; then
     log "creating PostGIS cluster in $PGDATA_DIR (port $PORT)"
@@ -50,7 +50,7 @@ SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8''', '$DB', '$DB_USER'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DB') \gexec
 SQL
   as_owner "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDATA_DIR/run" -p "$PORT" -d "$DB" \
-    -c 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null
+    -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS postgis' >/dev/null
   log "PostGIS ready: postgres://$DB_USER@127.0.0.1:$PORT/$DB"
 }
 
