@@ -26,6 +26,13 @@ SECRET_KEY = os.environ.get("SDI_SECRET_KEY", "dev-only-insecure-key-set-SDI_SEC
 ALLOWED_HOSTS = env_list("SDI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 SDI_BASE_URL = os.environ.get("SDI_BASE_URL", "").rstrip("/") or None
 
+# Behind an HTTPS proxy (nginx sets X-Forwarded-Proto): secure cookies, and the admin's CSRF check trusts
+# the public origin.
+if SDI_BASE_URL and SDI_BASE_URL.startswith("https://"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [SDI_BASE_URL]
+
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgis://sdi:sdi@127.0.0.1:54329/sdi"),
@@ -130,7 +137,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("SDI_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": os.environ.get("SDI_LOG_LEVEL", "INFO").upper()},
     "loggers": {
         # pygeoapi logs every client error with a traceback at ERROR; keep it to warnings of its own.
         "pygeoapi": {"level": os.environ.get("SDI_PYGEOAPI_LOG_LEVEL", "WARNING")},
