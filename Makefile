@@ -13,6 +13,7 @@ help:
 
 setup:
 	@bash deploy/bootstrap.sh
+	@$(PY) -m babel.messages.frontend compile -d config/locale -D messages >/dev/null 2>&1 || { echo "[sdi] error: compiling config/locale failed"; exit 1; }
 
 db: setup
 	@bash deploy/postgis.sh start

@@ -203,6 +203,13 @@ def test_html_pages_render_with_their_assets(ogcapi):
     assert get(f"{ogcapi}/static/css/default.css").status_code == 200
 
 
+def test_html_speaks_vietnamese_by_default_and_english_on_request(ogcapi):
+    vietnamese = get(f"{ogcapi}/collections", params={"f": "html"}).text
+    assert '<html lang="vi" dir="ltr"' in vietnamese and "Bộ dữ liệu" in vietnamese
+    english = get(f"{ogcapi}/collections", params={"f": "html"}, headers={"Accept-Language": "en"}).text
+    assert '<html lang="en" dir="ltr"' in english and "Collections" in english
+
+
 def test_no_trailing_slash_redirects(ogcapi):
     for path in ("/collections/", "/collections/cantho-districts/", "/conformance/"):
         assert get(f"{ogcapi}{path}").status_code == 404, path

@@ -74,6 +74,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
 def build_config(datasets, base_url: str) -> dict:
     config = copy.deepcopy(base_config())
     config["server"]["url"] = base_url
+    config["server"]["locale_dir"] = str(settings.SDI_CONFIG_DIR / "locale")  # our vi/en catalogs for the HTML
     limits = config["server"]["limits"]
     limits["default_items"] = settings.SDI_ITEMS_DEFAULT_LIMIT
     limits["max_items"] = settings.SDI_ITEMS_MAX_LIMIT
