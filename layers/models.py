@@ -3,6 +3,8 @@
 Each published Dataset is one row here plus one PostGIS table in the data schema. Models carry data only;
 loading, publishing and version bumps live in `layers.services`.
 """
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 
@@ -73,6 +75,37 @@ class Dataset(models.Model):
         default=list, blank=True, help_text='columns in source order: [{"name": ..., "type": ...}]'
     )
 
+    class Access(models.TextChoices):
+        PUBLIC = "public", "Công khai / public"
+        INTERNAL = "internal", "Nội bộ / internal (signed-in users and tokens)"
+        RESTRICTED = "restricted", "Hạn chế / restricted (named users and groups)"
+
+    class Frequency(models.TextChoices):  # ISO 19115 MD_MaintenanceFrequencyCode
+        CONTINUAL = "continual", "continual"
+        DAILY = "daily", "daily"
+        WEEKLY = "weekly", "weekly"
+        MONTHLY = "monthly", "monthly"
+        QUARTERLY = "quarterly", "quarterly"
+        ANNUALLY = "annually", "annually"
+        AS_NEEDED = "asNeeded", "as needed"
+        IRREGULAR = "irregular", "irregular"
+        NOT_PLANNED = "notPlanned", "not planned"
+        UNKNOWN = "unknown", "unknown"
+
+    districts = ArrayField(models.CharField(max_length=100), default=list, blank=True,
+                           help_text="Cần Thơ districts the data covers (computed from the district layer)")
+    update_frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.UNKNOWN)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField(blank=True)
+
+    access_level = models.CharField(max_length=12, choices=Access.choices, default=Access.PUBLIC)
+    owners = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="owned_datasets",
+                                    help_text="may replace or delete the dataset")
+    allowed_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="readable_datasets",
+                                           help_text="may see a restricted dataset")
+    allowed_groups = models.ManyToManyField(Group, blank=True, related_name="readable_datasets",
+                                            help_text="members may see a restricted dataset")
+
     published = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -103,3 +136,32 @@ class RegistryVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     value = models.PositiveBigIntegerField(default=0)
     changed = models.DateTimeField(auto_now=True)
+
+
+class ImportJob(models.Model):
+    """One requested load, queued in PostgreSQL and run by the import worker (no other broker)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    slug = models.SlugField(max_length=63)
+    source_path = models.TextField(help_text="file or folder on the server (uploads are saved first)")
+    options = models.JSONField(default=dict, help_text="layer, crs, encoding, replace, repair, metadata")
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True, help_text="why it failed, or what was published")
+    report = models.JSONField(default=dict, blank=True, help_text="what validation found and did")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"import {self.slug} ({self.status})"

@@ -1,9 +1,26 @@
 """Read-side queries of the registry, in one place so every endpoint applies the same visibility rule."""
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from layers.models import Dataset
 
 
 def visible_datasets(user=None) -> QuerySet[Dataset]:
-    """Datasets a user may see. Until access levels exist (issue 3) every published dataset is public."""
-    return Dataset.objects.filter(published=True)
+    """Published datasets this user may see.
+
+    public: everyone; internal: any signed-in user (session or API token); restricted: superusers, the
+    dataset's owners, and the users and groups it names.
+    """
+    published = Dataset.objects.filter(published=True)
+    if user is None or not user.is_authenticated:
+        return published.filter(access_level=Dataset.Access.PUBLIC)
+    if user.is_superuser:
+        return published
+    allowed = (
+        Q(access_level__in=[Dataset.Access.PUBLIC, Dataset.Access.INTERNAL])
+        | Q(owners=user) | Q(allowed_users=user) | Q(allowed_groups__in=user.groups.all())
+    )
+    return published.filter(allowed).distinct()
+
+
+def visible_slugs(user=None) -> frozenset[str]:
+    return frozenset(visible_datasets(user).values_list("slug", flat=True))

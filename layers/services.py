@@ -4,6 +4,7 @@ Admin, REST API and management commands all call these functions; none of them t
 """
 import logging
 import re
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from django.db.models import F
 from psycopg import sql
 
 from layers.loading import ImportRefused
-from layers.loading.checks import check_and_measure, table_ident
-from layers.loading.inspect import inspect_source
+from layers.loading.checks import attribute_schema, check_and_measure, table_ident, text_columns
 from layers.loading.ogr import copy_to_staging
+from layers.loading.prepare import prepare_source
+from layers.loading.text import redecode_table
 from layers.models import Agency, Dataset, RegistryVersion, Sector
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,20 @@ class DatasetMetadata:
     licence_url: str = ""
     keywords: list[str] = field(default_factory=list)
     source: str = ""
+    update_frequency: str = Dataset.Frequency.UNKNOWN
+    contact_name: str = ""
+    contact_email: str = ""
+    access_level: str = Dataset.Access.PUBLIC
+
+
+@dataclass
+class ImportResult:
+    dataset: Dataset
+    report: dict
+
+
+class PermissionRefused(ImportRefused):
+    """The user may not change this dataset."""
 
 
 def registry_changed() -> int:
@@ -57,6 +73,11 @@ def table_name_for(slug: str) -> str:
     return slug.replace("-", "_")
 
 
+def can_modify(user, dataset: Dataset) -> bool:
+    """Only a dataset's owners and superusers may replace or delete it (None = the system itself)."""
+    return user is None or user.is_superuser or dataset.owners.filter(pk=user.pk).exists()
+
+
 def import_vector_dataset(
     path: str | Path,
     *,
@@ -64,42 +85,69 @@ def import_vector_dataset(
     metadata: DatasetMetadata,
     layer: str | None = None,
     srid: int | None = None,
+    encoding: str | None = None,
     replace: bool = False,
-    on_progress: Callable[[int], None] | None = None,
-) -> Dataset:
-    """Load a vector file into its own table and publish it, atomically.
+    repair: bool = False,
+    user=None,
+    on_progress: Callable[[int, str], None] | None = None,
+) -> ImportResult:
+    """Load a vector source into its own table and publish it, atomically.
 
     The data goes to a staging table first and is checked there; only then, in one transaction, does it
     replace the published table and registry row. Any refusal leaves what was published untouched.
     """
-    if not SLUG_RE.match(slug):
-        raise ImportRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_'")
-    if not replace and Dataset.objects.filter(slug=slug).exists():
-        raise ImportRefused(f"dataset {slug!r} already exists (replace it explicitly)")
-    try:
-        sector = Sector.objects.get(code=metadata.sector)
-    except Sector.DoesNotExist:
-        raise ImportRefused(f"unknown sector {metadata.sector!r}") from None
+    progress = on_progress or (lambda percent, stage: None)
+    _check_request(slug, metadata, replace, user)
+    sector = Sector.objects.get(code=metadata.sector)
     agency = Agency.objects.filter(code=metadata.agency).first() if metadata.agency else None
-
-    source = inspect_source(path, layer)
-    srid = srid or source.srid
-    if srid is None:
-        raise ImportRefused(f"{Path(path).name}: its CRS is unknown; declare one (e.g. EPSG:5897 for VN-2000 Cần Thơ)")
-    label = Path(path).name
     staging = f"{table_name_for(slug)[:40]}_{uuid.uuid4().hex[:12]}"
     ensure_schemas()
-    try:
-        copy_to_staging(source, staging, srid, on_progress)
-        facts = check_and_measure(settings.SDI_STAGING_SCHEMA, staging, srid, label)
-        dataset = _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace)
-    finally:
-        _drop_table(settings.SDI_STAGING_SCHEMA, staging)
-    log.info("published %s: %d %s features from %s (EPSG:%d)", slug, facts.feature_count, facts.geometry_type, label, srid)
-    return dataset
+    with tempfile.TemporaryDirectory(prefix="sdi-import-") as workdir:
+        progress(1, "reading the source")
+        prepared = prepare_source(Path(path), Path(workdir), layer=layer, srid=srid, encoding=encoding)
+        try:
+            copy_to_staging(prepared.layer, staging, prepared.srid,
+                            lambda pct: progress(5 + pct * 60 // 100, "copying with GDAL"), prepared.open_options)
+            report = {"source": prepared.label, "layer": prepared.layer.layer_name, "srid": prepared.srid}
+            if prepared.redecode:
+                progress(66, "decoding text")
+                columns = text_columns(attribute_schema(settings.SDI_STAGING_SCHEMA, staging))
+                report["encoding"] = redecode_table(settings.SDI_STAGING_SCHEMA, staging, columns, prepared.encoding,
+                                                    prepared.label)
+            elif prepared.encoding:
+                report["encoding"] = prepared.encoding
+            progress(75, "checking geometries")
+            facts = check_and_measure(settings.SDI_STAGING_SCHEMA, staging, prepared.srid, prepared.label, repair)
+            report.update(facts.report, features=facts.feature_count, geometry_type=facts.geometry_type,
+                          districts=facts.districts)
+            progress(95, "publishing")
+            dataset = _swap_in(slug, staging, prepared.srid, facts, sector, agency, metadata, replace, user)
+        finally:
+            _drop_table(settings.SDI_STAGING_SCHEMA, staging)
+    progress(100, "published")
+    log.info("published %s: %d %s features from %s (EPSG:%d)", slug, facts.feature_count, facts.geometry_type,
+             prepared.label, prepared.srid)
+    return ImportResult(dataset, report)
 
 
-def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace) -> Dataset:
+def _check_request(slug: str, metadata: DatasetMetadata, replace: bool, user) -> None:
+    if not SLUG_RE.match(slug):
+        raise ImportRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_'")
+    existing = Dataset.objects.filter(slug=slug).first()
+    if existing and not replace:
+        raise ImportRefused(f"dataset {slug!r} already exists (replace it explicitly)")
+    if existing and not can_modify(user, existing):
+        raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
+    if not Sector.objects.filter(code=metadata.sector).exists():
+        raise ImportRefused(f"unknown sector {metadata.sector!r} (sectors: "
+                            f"{', '.join(Sector.objects.values_list('code', flat=True))})")
+    if metadata.access_level not in Dataset.Access.values:
+        raise ImportRefused(f"unknown access level {metadata.access_level!r} (choose {', '.join(Dataset.Access.values)})")
+    if metadata.update_frequency not in Dataset.Frequency.values:
+        raise ImportRefused(f"unknown update frequency {metadata.update_frequency!r}")
+
+
+def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user) -> Dataset:
     data_schema = settings.SDI_DATA_SCHEMA
     final_table = table_name_for(slug)
     with transaction.atomic():
@@ -120,7 +168,7 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace) -> D
             )
             cursor.execute(sql.SQL("ANALYZE {}").format(table_ident(data_schema, final_table)))
         minx, miny, maxx, maxy = facts.extent_wgs84
-        dataset, _ = Dataset.objects.update_or_create(
+        dataset, created = Dataset.objects.update_or_create(
             slug=slug,
             defaults=dict(
                 title_vi=metadata.title_vi, title_en=metadata.title_en,
@@ -128,22 +176,28 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace) -> D
                 sector=sector, agency=agency,
                 licence_name=metadata.licence_name, licence_url=metadata.licence_url,
                 attribution=metadata.attribution, keywords=metadata.keywords, source=metadata.source,
+                update_frequency=metadata.update_frequency, contact_name=metadata.contact_name,
+                contact_email=metadata.contact_email, access_level=metadata.access_level,
                 table_schema=data_schema, table_name=final_table, id_field="fid", geometry_field="geom",
                 storage_srid=srid, geometry_type=facts.geometry_type, feature_count=facts.feature_count,
                 extent=Polygon.from_bbox((minx, miny, maxx, maxy)), attribute_schema=facts.attribute_schema,
-                published=True,
+                districts=facts.districts, published=True,
             ),
         )
+        if created and user is not None:
+            dataset.owners.add(user)
         registry_changed()
     return dataset
 
 
-def delete_dataset(slug: str) -> None:
+def delete_dataset(slug: str, user=None) -> None:
     """Unregister a dataset and drop its table, in one transaction."""
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().filter(slug=slug).first()
         if dataset is None:
             raise ImportRefused(f"no dataset {slug!r}")
+        if not can_modify(user, dataset):
+            raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may delete it")
         _drop_table(dataset.table_schema, dataset.table_name)
         dataset.delete()
         registry_changed()

@@ -7,6 +7,9 @@ SDI_ALLOWED_HOSTS       comma-separated host names (default: localhost,127.0.0.1
 SDI_BASE_URL            public base URL, e.g. https://sdi.cantho.gov.vn (default: taken from each request)
 SDI_CORS_ALLOWED_ORIGINS comma-separated origins allowed to call /ogcapi/ from a browser, or * (default: *)
 SDI_ITEMS_DEFAULT_LIMIT / SDI_ITEMS_MAX_LIMIT   page size of /items (default 100 / 10000)
+SDI_UPLOAD_DIR          where uploads are kept until imported (default .sdi/uploads)
+SDI_MAX_UPLOAD_MB / SDI_MAX_UNCOMPRESSED_MB      upload size and unpacked-archive size limits (512 / 4096)
+SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers (default cantho-districts)
 SDI_LOG_LEVEL           INFO by default
 """
 import os
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "corsheaders",
     "rest_framework",
+    "rest_framework.authtoken",
     "rest_framework_gis",
     "layers",
 ]
@@ -115,6 +119,7 @@ CORS_EXPOSE_HEADERS = ["Content-Crs", "Content-Language", "Link"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -126,6 +131,10 @@ SDI_PYGEOAPI_BASE_CONFIG = SDI_CONFIG_DIR / "pygeoapi.base.yml"
 SDI_DEFAULT_DATASETS = SDI_CONFIG_DIR / "datasets.yml"
 SDI_DATA_SCHEMA = "sdi_data"
 SDI_STAGING_SCHEMA = "sdi_staging"
+SDI_DISTRICTS_DATASET = os.environ.get("SDI_DISTRICTS_DATASET", "cantho-districts")
+SDI_UPLOAD_DIR = Path(os.environ.get("SDI_UPLOAD_DIR", BASE_DIR / ".sdi" / "uploads"))
+SDI_MAX_UPLOAD_BYTES = int(os.environ.get("SDI_MAX_UPLOAD_MB", "512")) * 1024 * 1024
+SDI_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SDI_MAX_UNCOMPRESSED_MB", "4096")) * 1024 * 1024
 SDI_ITEMS_DEFAULT_LIMIT = int(os.environ.get("SDI_ITEMS_DEFAULT_LIMIT", "100"))
 SDI_ITEMS_MAX_LIMIT = int(os.environ.get("SDI_ITEMS_MAX_LIMIT", "10000"))
 

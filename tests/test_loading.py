@@ -110,12 +110,12 @@ def test_bad_slug_and_unknown_sector_are_refused(committed_db):
 def test_replace_swaps_the_table_keeps_the_id_and_a_failed_replace_changes_nothing(cleanup, tmp_path):
     cleanup.append("t-replace")
     first = points_geojson(tmp_path / "v1.geojson", [(105.78, 10.03, "Cái Khế"), (105.77, 10.04, "An Hòa")])
-    dataset = import_vector_dataset(first, slug="t-replace", metadata=META)
+    dataset = import_vector_dataset(first, slug="t-replace", metadata=META).dataset
     version = current_registry_version()
     assert dataset.feature_count == 2
 
     second = points_geojson(tmp_path / "v2.geojson", [(105.78, 10.03, "a"), (105.77, 10.04, "b"), (105.76, 10.05, "c")])
-    replaced = import_vector_dataset(second, slug="t-replace", metadata=META, replace=True)
+    replaced = import_vector_dataset(second, slug="t-replace", metadata=META, replace=True).dataset
     assert replaced.pk == dataset.pk and replaced.feature_count == 3
     assert current_registry_version() > version
 
@@ -134,7 +134,7 @@ def test_decomposed_vietnamese_text_is_stored_as_nfc(cleanup, tmp_path):
     cleanup.append("t-nfc")
     decomposed = "Ninh Kie\u0302\u0300u"  # "Ninh Kiều" with combining marks (NFD-like)
     dataset = import_vector_dataset(points_geojson(tmp_path / "nfd.geojson", [(105.78, 10.03, decomposed)]),
-                                    slug="t-nfc", metadata=META)
+                                    slug="t-nfc", metadata=META).dataset
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT ten FROM "{dataset.table_schema}"."{dataset.table_name}"')
         assert cursor.fetchone()[0] == "Ninh Kiều"
@@ -142,7 +142,7 @@ def test_decomposed_vietnamese_text_is_stored_as_nfc(cleanup, tmp_path):
 
 def test_delete_removes_row_and_table(cleanup, tmp_path):
     dataset = import_vector_dataset(points_geojson(tmp_path / "d.geojson", [(105.78, 10.03, "x")]), slug="t-delete",
-                                    metadata=META)
+                                    metadata=META).dataset
     delete_dataset("t-delete")
     assert not Dataset.objects.filter(slug="t-delete").exists()
     with connection.cursor() as cursor:

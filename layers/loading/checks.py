@@ -1,14 +1,17 @@
 """Checks and measurements run on a staging table before it may replace anything that is published."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
+from layers.crs import from_wgs84, to_wgs84
 from layers.loading import ImportRefused
 
 # Generous box around Vietnam (incl. its islands): data outside it was declared in the wrong CRS.
 VIETNAM_LON = (100.0, 118.0)
 VIETNAM_LAT = (6.0, 24.5)
+EXAMPLES = 5
 
 PG_TO_JSON_SCHEMA = {
     "smallint": {"type": "integer"},
@@ -22,77 +25,124 @@ PG_TO_JSON_SCHEMA = {
     "timestamp without time zone": {"type": "string", "format": "date-time"},
     "timestamp with time zone": {"type": "string", "format": "date-time"},
 }
+BASE_TYPES = {"POINT": "Point", "MULTIPOINT": "Point", "LINESTRING": "LineString", "MULTILINESTRING": "LineString",
+              "POLYGON": "Polygon", "MULTIPOLYGON": "Polygon"}
+COLLECTION_DIMENSION = {"Point": 1, "LineString": 2, "Polygon": 3}
 
 
-@dataclass(frozen=True)
+@dataclass
 class TableFacts:
     feature_count: int
     geometry_type: str
     extent_wgs84: tuple[float, float, float, float]
     attribute_schema: list[dict]
+    districts: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict)
 
 
 def table_ident(schema: str, table: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
 
 
-def _scalar(query, params=()):
+def _rows(query, params=()):
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        return cursor.fetchone()
+        return cursor.fetchall()
 
 
-def normalise_text_to_nfc(schema: str, table: str, columns: list[dict]) -> None:
-    """Vietnamese text is stored as NFC so that equality filters match whatever form the source used."""
-    text_columns = [column["name"] for column in columns if column == {"name": column["name"], "type": "string"}]
-    if not text_columns:
-        return
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{c} = normalize({c}, NFC)").format(c=sql.Identifier(c)) for c in text_columns
-    )
-    needs = sql.SQL(" OR ").join(
-        sql.SQL("{c} IS NOT NFC NORMALIZED").format(c=sql.Identifier(c)) for c in text_columns
-    )
+def _execute(query, params=()):
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("UPDATE {t} SET {a} WHERE {w}").format(t=table_ident(schema, table), a=assignments, w=needs))
+        cursor.execute(query, params)
+        return cursor.rowcount
 
 
-def attribute_schema(schema: str, table: str, skip: tuple[str, ...]) -> list[dict]:
+def attribute_schema(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom")) -> list[dict]:
     """Columns in source order, each as {"name": ..., "type": ...[, "format": ...]} (JSON Schema types)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
+    return [
+        {"name": name, **PG_TO_JSON_SCHEMA.get(data_type, {"type": "string"})}
+        for name, data_type in _rows(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
             (schema, table),
         )
-        return [
-            {"name": name, **PG_TO_JSON_SCHEMA.get(data_type, {"type": "string"})}
-            for name, data_type in cursor.fetchall()
-            if name not in skip
-        ]
+        if name not in skip
+    ]
 
 
-def check_and_measure(schema: str, table: str, srid: int, label: str) -> TableFacts:
-    """Refuse empty, geometry-less or out-of-Vietnam data; measure what the registry records."""
-    t = table_ident(schema, table)
-    count, with_geom, empty = _scalar(
-        sql.SQL("SELECT count(*), count(geom), count(*) FILTER (WHERE ST_IsEmpty(geom)) FROM {}").format(t)
-    )
-    if count == 0:
+def text_columns(columns: list[dict]) -> list[str]:
+    return [c["name"] for c in columns if c == {"name": c["name"], "type": "string"}]
+
+
+def normalise_text_to_nfc(schema: str, table: str, columns: list[dict]) -> None:
+    """Vietnamese text is stored as NFC so that equality filters match whatever form the source used."""
+    names = text_columns(columns)
+    if not names:
+        return
+    assignments = sql.SQL(", ").join(sql.SQL("{c} = normalize({c}, NFC)").format(c=sql.Identifier(c)) for c in names)
+    needs = sql.SQL(" OR ").join(sql.SQL("{c} IS NOT NFC NORMALIZED").format(c=sql.Identifier(c)) for c in names)
+    _execute(sql.SQL("UPDATE {t} SET {a} WHERE {w}").format(t=table_ident(schema, table), a=assignments, w=needs))
+
+
+def drop_features_without_geometry(t, label: str, report: dict) -> None:
+    total = _rows(sql.SQL("SELECT count(*) FROM {}").format(t))[0][0]
+    if total == 0:
         raise ImportRefused(f"{label}: contains 0 features")
-    if with_geom == 0:
+    missing = _rows(sql.SQL("SELECT fid FROM {} WHERE geom IS NULL OR ST_IsEmpty(geom) ORDER BY fid").format(t))
+    if len(missing) == total:
         raise ImportRefused(f"{label}: no feature has a geometry (coordinate columns empty or not numbers?)")
-    (geometry_type,) = _scalar(
-        "SELECT type FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s", (schema, table)
-    )
+    if missing:
+        _execute(sql.SQL("DELETE FROM {} WHERE geom IS NULL OR ST_IsEmpty(geom)").format(t))
+        report["dropped_without_geometry"] = {"count": len(missing), "fids": [r[0] for r in missing[:EXAMPLES]]}
+
+
+def settle_geometry_type(t, srid: int, label: str) -> str:
+    """One geometry type per dataset: refuse a mix of points/lines/polygons, promote single+multi to multi."""
+    counts = dict(_rows(sql.SQL("SELECT upper(GeometryType(geom)), count(*) FROM {} GROUP BY 1").format(t)))
+    unknown = set(counts) - set(BASE_TYPES)
+    if unknown:
+        raise ImportRefused(f"{label}: unsupported geometry type(s) {', '.join(sorted(unknown))}")
+    bases = {BASE_TYPES[k] for k in counts}
+    if len(bases) > 1:
+        mix = ", ".join(f"{n} {k.title()}" for k, n in sorted(counts.items()))
+        raise ImportRefused(f"{label}: mixed geometry types ({mix}); a dataset holds one type, split the file by type")
+    base = bases.pop()
+    multi = any(k.startswith("MULTI") for k in counts)
+    target = f"Multi{base}" if multi else base
+    (current,) = _rows("SELECT type FROM geometry_columns WHERE f_table_schema || '.' || f_table_name = %s",
+                       (t.as_string(None).replace('"', ""),))[0]
+    if current.upper() == target.upper():
+        return target
+    _execute(sql.SQL("ALTER TABLE {t} ALTER COLUMN geom TYPE geometry({typ}, {srid}) USING {expr}").format(
+        t=t, typ=sql.SQL(target), srid=sql.Literal(srid),
+        expr=sql.SQL("ST_Multi(geom)") if multi else sql.SQL("geom")))
+    return target
+
+
+def check_validity(t, geometry_type: str, label: str, repair: bool, report: dict) -> None:
+    invalid = _rows(sql.SQL("SELECT fid, ST_IsValidReason(geom) FROM {} WHERE NOT ST_IsValid(geom) ORDER BY fid").format(t))
+    if not invalid:
+        return
+    examples = "; ".join(f"fid {fid}: {reason}" for fid, reason in invalid[:EXAMPLES])
+    if not repair:
+        raise ImportRefused(f"{label}: {len(invalid)} invalid geometries ({examples}); "
+                            "fix them at the source or ask for repair (ST_MakeValid)")
+    dimension = COLLECTION_DIMENSION[geometry_type.removeprefix("Multi")]
+    fixed = sql.SQL("ST_CollectionExtract(ST_MakeValid(geom), {})").format(sql.Literal(dimension))
+    if geometry_type.startswith("Multi"):
+        fixed = sql.SQL("ST_Multi({})").format(fixed)
+    _execute(sql.SQL("UPDATE {t} SET geom = {fixed} WHERE NOT ST_IsValid(geom)").format(t=t, fixed=fixed))
+    still = _rows(sql.SQL("SELECT count(*) FROM {} WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)").format(t))[0][0]
+    if still:
+        raise ImportRefused(f"{label}: {still} geometries could not be repaired ({examples})")
+    report["repaired_invalid"] = {"count": len(invalid), "examples": [f"fid {f}: {r}" for f, r in invalid[:EXAMPLES]]}
+
+
+def wgs84_extent(t, srid: int, label: str) -> tuple[float, float, float, float]:
     try:
         with transaction.atomic():
-            bounds = _scalar(
-                sql.SQL(
-                    "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
-                    "(SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, %s), 4326) AS b FROM {}) e"
-                ).format(t),
-                (srid,),
+            (bounds,) = _rows(
+                sql.SQL("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT {} AS b FROM {}) e").format(
+                    to_wgs84(sql.SQL("ST_SetSRID(ST_Extent(geom)::geometry, {})").format(sql.Literal(srid)), srid), t)
             )
     except DatabaseError as exc:
         raise ImportRefused(f"{label}: coordinates cannot be transformed from EPSG:{srid} ({exc}); is the CRS right?") from None
@@ -102,16 +152,32 @@ def check_and_measure(schema: str, table: str, srid: int, label: str) -> TableFa
             f"{label}: in EPSG:{srid} its extent is lon {minx:.4f}..{maxx:.4f}, lat {miny:.4f}..{maxy:.4f}, "
             "which is not in or near Vietnam: wrong CRS, or swapped x/y columns?"
         )
-    columns = attribute_schema(schema, table, skip=("fid", "geom"))
+    return bounds
+
+
+def districts_covered(t, srid: int) -> list[str]:
+    """Names of the Cần Thơ districts the data touches, from the district dataset when it is loaded."""
+    from layers.models import Dataset
+
+    districts = Dataset.objects.filter(slug=settings.SDI_DISTRICTS_DATASET).first()
+    if districts is None or districts.storage_srid != 4326 or "name" not in districts.fields:
+        return []
+    district_table = table_ident(districts.table_schema, districts.table_name)
+    district_geom = from_wgs84(sql.SQL("d.geom"), srid)
+    return [name for (name,) in _rows(sql.SQL(
+        "SELECT d.name FROM {d} d WHERE EXISTS (SELECT 1 FROM {t} s WHERE ST_Intersects(s.geom, {dg})) ORDER BY d.name"
+    ).format(d=district_table, t=t, dg=district_geom))]
+
+
+def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bool = False) -> TableFacts:
+    """Refuse what cannot be published; repair, normalise and measure the rest. Runs on the staging table."""
+    t = table_ident(schema, table)
+    report: dict = {}
+    drop_features_without_geometry(t, label, report)
+    geometry_type = settle_geometry_type(t, srid, label)
+    check_validity(t, geometry_type, label, repair, report)
+    extent = wgs84_extent(t, srid, label)
+    columns = attribute_schema(schema, table)
     normalise_text_to_nfc(schema, table, columns)
-    return TableFacts(
-        feature_count=count,
-        geometry_type=_geometry_name(geometry_type),
-        extent_wgs84=(minx, miny, maxx, maxy),
-        attribute_schema=columns,
-    )
-
-
-def _geometry_name(postgis_type: str) -> str:
-    names = {n.upper(): n for n in ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon")}
-    return names.get(postgis_type.upper(), "Geometry")
+    count = _rows(sql.SQL("SELECT count(*) FROM {}").format(t))[0][0]
+    return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report)

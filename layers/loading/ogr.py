@@ -31,17 +31,19 @@ def copy_to_staging(
     staging_table: str,
     srid: int,
     on_progress: Callable[[int], None] | None = None,
+    open_options: dict | None = None,
 ) -> None:
     """Run ogr2ogr into `staging schema.staging_table`, keeping source column names and the source CRS."""
     target, env = pg_connection_string()
     promote = ["-nlt", "PROMOTE_TO_MULTI"] if source.geometry_type in ("Unknown", "Geometry") else []
+    options = [arg for key, value in (open_options or {}).items() for arg in ("-oo", f"{key}={value}")]
     command = [
         "ogr2ogr", "-f", "PostgreSQL", target, gdal_path(Path(source.path)), source.layer_name,
         "-nln", staging_table,
         "-lco", f"SCHEMA={settings.SDI_STAGING_SCHEMA}",
         "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid", "-lco", "LAUNDER=NO",
         "-lco", "SPATIAL_INDEX=GIST", "-lco", "PRECISION=NO",
-        "-a_srs", f"EPSG:{srid}", *promote,
+        "-a_srs", f"EPSG:{srid}", *promote, *options,
         "--config", "PG_USE_COPY", "YES", "-gt", "65536", "-progress",
     ]
     log.info("ogr2ogr %s (layer %s) -> %s.%s", source.path, source.layer_name, settings.SDI_STAGING_SCHEMA, staging_table)

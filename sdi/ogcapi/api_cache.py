@@ -1,44 +1,62 @@
-"""One pygeoapi `API` object per (registry version, base URL), rebuilt only when the registry changes.
+"""pygeoapi `API` objects, one per (base URL, set of visible datasets), rebuilt only when the registry changes.
 
-pygeoapi's own Django adapter builds a new API (deep-copying the whole configuration) on every request;
-we build it once and check one small row per request to notice registry changes made by any process.
+pygeoapi's own Django adapter builds a new API (deep-copying the whole configuration) on every request; we
+build it once per registry version and check one small row per request, so a change made by any process is
+served by every worker on its next request. Users who may see different datasets get different API objects,
+so a restricted collection is absent from /collections, items, OpenAPI and HTML alike.
 """
 import logging
 import threading
+from collections import OrderedDict
 
 from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
-from layers.selectors import visible_datasets
+from layers.models import Dataset
+from layers.selectors import visible_slugs
 from layers.services import current_registry_version
 from sdi.ogcapi.config import build_config
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cache: dict[str, tuple[int, API]] = {}
-MAX_BASE_URLS = 8  # host names a deployment answers to; bounded so odd Host headers cannot grow memory
+_apis: OrderedDict[tuple, tuple[int, API]] = OrderedDict()
+_anonymous_slugs: dict[int, frozenset[str]] = {}
+MAX_CACHED_APIS = 32  # base URLs × distinct visibility sets; least recently used are dropped
 
 
-def get_api(base_url: str) -> API:
+def get_api(base_url: str, user=None) -> API:
     version = current_registry_version()
-    cached = _cache.get(base_url)
-    if cached and cached[0] == version:
-        return cached[1]
+    key = (base_url, _visible(user, version))
     with _lock:
-        cached = _cache.get(base_url)
+        cached = _apis.get(key)
         if cached and cached[0] == version:
+            _apis.move_to_end(key)
             return cached[1]
-        api = build_api(base_url)
-        if len(_cache) >= MAX_BASE_URLS:
-            _cache.clear()
-        _cache[base_url] = (version, api)
-        log.info("pygeoapi configuration built for %s (registry version %d, %d collections)",
-                 base_url, version, len(api.config["resources"]))
-        return api
+    api = build_api(base_url, key[1])
+    with _lock:
+        _apis[key] = (version, api)
+        _apis.move_to_end(key)
+        while len(_apis) > MAX_CACHED_APIS:
+            _apis.popitem(last=False)
+    log.info("pygeoapi configuration built for %s (registry version %d, %d collections)",
+             base_url, version, len(api.config["resources"]))
+    return api
 
 
-def build_api(base_url: str) -> API:
-    config = build_config(list(visible_datasets()), base_url)
+def _visible(user, version: int) -> frozenset[str]:
+    if user is not None and user.is_authenticated:
+        return visible_slugs(user)
+    slugs = _anonymous_slugs.get(version)
+    if slugs is None:
+        slugs = visible_slugs(None)
+        _anonymous_slugs.clear()
+        _anonymous_slugs[version] = slugs
+    return slugs
+
+
+def build_api(base_url: str, slugs: frozenset[str]) -> API:
+    datasets = Dataset.objects.filter(slug__in=slugs).order_by("slug")
+    config = build_config(list(datasets), base_url)
     openapi = get_oas(config, fail_on_invalid_collection=False)
     advertise_limit_parameter(openapi, config["server"]["limits"])
     return API(config, openapi)

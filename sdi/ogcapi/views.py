@@ -7,7 +7,8 @@ import pygeoapi.api.itemtypes as itemtypes_api
 import pygeoapi.api.processes as processes_api
 import pygeoapi.api.tiles as tiles_api
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.static import serve
@@ -15,6 +16,7 @@ from pygeoapi.api import APIRequest, apply_gzip
 
 from sdi.ogcapi import conformance as sdi_conformance
 from sdi.ogcapi.api_cache import get_api
+from sdi.ogcapi.auth import InvalidToken, request_user
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
@@ -32,7 +34,11 @@ def base_url(request: HttpRequest) -> str:
 
 
 def execute(api_function, request: HttpRequest, *args, check_format=True, geojson=False) -> HttpResponse:
-    api = get_api(base_url(request))
+    try:
+        user = request_user(request)
+    except InvalidToken as exc:
+        return ogc_exception(401, "InvalidCredentials", str(exc), {"WWW-Authenticate": 'Token realm="Cần Thơ SDI"'})
+    api = get_api(base_url(request), user)
     api_request = APIRequest.from_django(request, api.locales)
     if check_format and not api_request.is_valid():
         headers, status, content = api.get_format_exception(api_request)
@@ -46,6 +52,14 @@ def execute(api_function, request: HttpRequest, *args, check_format=True, geojso
         headers["Content-Type"] = "text/html; charset=utf-8"
     response = HttpResponse(b"" if request.method == "HEAD" else content, status=status)
     for key, value in headers.items():
+        response[key] = value
+    patch_vary_headers(response, ("Authorization", "Cookie", "Accept", "Accept-Language"))
+    return response
+
+
+def ogc_exception(status: int, code: str, description: str, headers: dict | None = None) -> HttpResponse:
+    response = JsonResponse({"code": code, "type": code, "description": description}, status=status)
+    for key, value in (headers or {}).items():
         response[key] = value
     return response
 

@@ -1,0 +1,67 @@
+"""Coordinate reference systems the SDI knows, and VN-2000 → WGS 84 pinned to the official EPSG:6960.
+
+Left to itself at Cần Thơ, PROJ picks EPSG:5194 (an offshore Mekong-delta transformation), 0.8 m away from
+the official VN-2000 → WGS 84 parameters (EPSG:6960, Decision 05/2007/QĐ-BTNMT). PostGIS's
+spatial_ref_sys rows for VN-2000 carry exactly those 6960 parameters as +towgs84 in their proj4text, but
+PostGIS prefers the EPSG code and lets PROJ choose. Transforming *through the proj4text* pins 6960.
+"""
+from django.db import connection
+from psycopg import sql
+
+VN2000_GEOGRAPHIC = 4756
+VN2000_UTM = {3405: "VN-2000 / UTM zone 48N", 3406: "VN-2000 / UTM zone 49N"}
+VN2000_TM3 = {
+    5896: "VN-2000 / TM-3 zone 481", 5897: "VN-2000 / TM-3 zone 482 (Cần Thơ)", 5898: "VN-2000 / TM-3 zone 491",
+    5899: "VN-2000 / TM-3 107-45",
+    **{code: f"VN-2000 / TM-3 {meridian}" for code, meridian in zip(range(9205, 9219), (
+        "103-00", "104-00", "104-30", "104-45", "105-30", "105-45", "106-00", "106-15", "106-30", "107-00",
+        "107-15", "107-30", "108-15", "108-30"))},
+}
+VN2000 = {VN2000_GEOGRAPHIC: "VN-2000 (geographic)", **VN2000_UTM, **VN2000_TM3}
+CANTHO_DEFAULT_SRID = 5897
+OFFERED = {4326: "WGS 84 (lon/lat)", 3857: "Web Mercator", **VN2000}
+
+
+class UnknownCRS(ValueError):
+    """A CRS code the database cannot transform."""
+
+
+def parse_crs(value: str | int) -> int:
+    """'EPSG:5897', '5897', 5897 or an OGC CRS URI → 5897."""
+    text = str(value).strip()
+    for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "urn:ogc:def:crs:EPSG::", "EPSG:", "epsg:"):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    if text in ("CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"):
+        return 4326
+    if not text.isdigit():
+        raise UnknownCRS(f"CRS {value!r} is not an EPSG code (write it as EPSG:5897)")
+    return int(text)
+
+
+def ensure_known(srid: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", (srid,))
+        if cursor.fetchone() is None:
+            raise UnknownCRS(f"unknown CRS EPSG:{srid}")
+    return srid
+
+
+def to_wgs84(geometry: sql.Composable, srid: int) -> sql.Composable:
+    """SQL for `geometry` (in `srid`) in EPSG:4326, with the VN-2000 datum shift pinned to EPSG:6960."""
+    if srid == 4326:
+        return geometry
+    if srid in VN2000:
+        return sql.SQL("ST_Transform({g}, (SELECT proj4text FROM spatial_ref_sys WHERE srid = {s}), 4326)").format(
+            g=geometry, s=sql.Literal(srid))
+    return sql.SQL("ST_Transform({g}, 4326)").format(g=geometry)
+
+
+def from_wgs84(geometry: sql.Composable, srid: int) -> sql.Composable:
+    """SQL for an EPSG:4326 `geometry` in `srid` (the inverse of `to_wgs84`, pinned the same way)."""
+    if srid == 4326:
+        return geometry
+    if srid in VN2000:
+        return sql.SQL("ST_SetSRID(ST_Transform({g}, (SELECT proj4text FROM spatial_ref_sys WHERE srid = {s})), {s})").format(
+            g=geometry, s=sql.Literal(srid))
+    return sql.SQL("ST_Transform({g}, {s})").format(g=geometry, s=sql.Literal(srid))
