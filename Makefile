@@ -14,6 +14,7 @@ help:
 setup:
 	@bash deploy/bootstrap.sh
 	@$(PY) -m babel.messages.frontend compile -d config/locale -D messages >/dev/null 2>&1 || { echo "[sdi] error: compiling config/locale failed"; exit 1; }
+	@$(PY) manage.py collectstatic --noinput -v 0
 
 db: setup
 	@bash deploy/postgis.sh start
@@ -23,7 +24,6 @@ db: setup
 data: db
 	@$(PY) manage.py load_default_datasets
 	@$(PY) manage.py ensure_admin
-	@$(PY) manage.py collectstatic --noinput -v 0
 
 run: data
 	@echo ""

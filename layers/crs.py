@@ -8,6 +8,8 @@ PostGIS prefers the EPSG code and lets PROJ choose. Transforming *through the pr
 from django.db import connection
 from psycopg import sql
 
+from layers.loading import ImportRefused
+
 VN2000_GEOGRAPHIC = 4756
 VN2000_UTM = {3405: "VN-2000 / UTM zone 48N", 3406: "VN-2000 / UTM zone 49N"}
 VN2000_TM3 = {
@@ -22,7 +24,7 @@ CANTHO_DEFAULT_SRID = 5897
 OFFERED = {4326: "WGS 84 (lon/lat)", 3857: "Web Mercator", **VN2000}
 
 
-class UnknownCRS(ValueError):
+class UnknownCRS(ImportRefused):
     """A CRS code the database cannot transform."""
 
 

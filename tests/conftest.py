@@ -51,11 +51,13 @@ def database_url_for_servers() -> str:
 class ServerProcess:
     """A gunicorn serving the SDI on the test database, as `make run` serves it."""
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, import_worker: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url_for_servers(), "SDI_BIND": f"127.0.0.1:{self.port}",
-               "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-"}
+               "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-",
+               # Tests run queued imports in-process unless they test the worker itself.
+               "SDI_IMPORT_WORKER": "1" if import_worker else "0"}
         self.log = open(REPO / ".pytest_cache" / f"server-{self.port}.log", "w") if (REPO / ".pytest_cache").is_dir() \
             else subprocess.DEVNULL
         self.process = subprocess.Popen(
@@ -70,9 +72,9 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.url}/ogcapi/conformance", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/ogcapi/conformance", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.2)
         self.stop()
@@ -104,8 +106,8 @@ def ogcapi(server):
 def start_server(django_db_setup):
     started = []
 
-    def start(workers: int = 1) -> str:
-        process = ServerProcess(workers)
+    def start(workers: int = 1, import_worker: bool = False) -> str:
+        process = ServerProcess(workers, import_worker)
         started.append(process)
         return process.url
 

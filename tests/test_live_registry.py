@@ -58,3 +58,32 @@ def test_unpublishing_hides_a_collection_everywhere(committed_db, server):
         Dataset.objects.filter(pk=dataset.pk).update(published=True)
         registry_changed()
     assert "cantho-bus-route-09" in collection_ids(server)
+
+
+def test_the_import_worker_next_to_gunicorn_runs_queued_jobs(committed_db, start_server, tmp_path):
+    """`make run` starts the worker with gunicorn; a queued job is published while the server keeps answering."""
+    import time
+
+    from layers.jobs import submit_import
+    from layers.models import ImportJob
+
+    url = start_server(workers=1, import_worker=True)
+    source = tmp_path / "queued.geojson"
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"ten": "Bến Ninh Kiều"}, "geometry": {"type": "Point", "coordinates": [105.79, 10.03]}}
+    ]}, ensure_ascii=False), encoding="utf-8")
+    job = submit_import(source, slug="t-queued", metadata=META)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+                break
+            assert requests.get(f"{url}/ogcapi/collections", timeout=30).status_code == 200
+            time.sleep(0.2)
+        assert job.status == ImportJob.Status.SUCCEEDED, job.message
+        assert job.progress == 100 and job.report["features"] == 1
+        assert "t-queued" in collection_ids(url)
+    finally:
+        if Dataset.objects.filter(slug="t-queued").exists():
+            delete_dataset("t-queued")

@@ -103,7 +103,8 @@ def settle_geometry_type(t, srid: int, label: str) -> str:
         raise ImportRefused(f"{label}: unsupported geometry type(s) {', '.join(sorted(unknown))}")
     bases = {BASE_TYPES[k] for k in counts}
     if len(bases) > 1:
-        mix = ", ".join(f"{n} {k.title()}" for k, n in sorted(counts.items()))
+        per_base = {base: sum(n for k, n in counts.items() if BASE_TYPES[k] == base) for base in sorted(bases)}
+        mix = ", ".join(f"{n} {base}" for base, n in per_base.items())
         raise ImportRefused(f"{label}: mixed geometry types ({mix}); a dataset holds one type, split the file by type")
     base = bases.pop()
     multi = any(k.startswith("MULTI") for k in counts)
@@ -118,23 +119,25 @@ def settle_geometry_type(t, srid: int, label: str) -> str:
     return target
 
 
-def check_validity(t, geometry_type: str, label: str, repair: bool, report: dict) -> None:
+def check_validity(t, geometry_type: str, label: str, repair: bool, report: dict) -> bool:
+    """Refuse invalid geometries, or repair them when asked; True when something was repaired."""
     invalid = _rows(sql.SQL("SELECT fid, ST_IsValidReason(geom) FROM {} WHERE NOT ST_IsValid(geom) ORDER BY fid").format(t))
     if not invalid:
-        return
+        return False
     examples = "; ".join(f"fid {fid}: {reason}" for fid, reason in invalid[:EXAMPLES])
     if not repair:
         raise ImportRefused(f"{label}: {len(invalid)} invalid geometries ({examples}); "
                             "fix them at the source or ask for repair (ST_MakeValid)")
     dimension = COLLECTION_DIMENSION[geometry_type.removeprefix("Multi")]
     fixed = sql.SQL("ST_CollectionExtract(ST_MakeValid(geom), {})").format(sql.Literal(dimension))
-    if geometry_type.startswith("Multi"):
-        fixed = sql.SQL("ST_Multi({})").format(fixed)
+    # A repaired polygon may come back as a multipolygon: free the column type, then settle it again.
+    _execute(sql.SQL("ALTER TABLE {} ALTER COLUMN geom TYPE geometry").format(t))
     _execute(sql.SQL("UPDATE {t} SET geom = {fixed} WHERE NOT ST_IsValid(geom)").format(t=t, fixed=fixed))
     still = _rows(sql.SQL("SELECT count(*) FROM {} WHERE NOT ST_IsValid(geom) OR ST_IsEmpty(geom)").format(t))[0][0]
     if still:
         raise ImportRefused(f"{label}: {still} geometries could not be repaired ({examples})")
     report["repaired_invalid"] = {"count": len(invalid), "examples": [f"fid {f}: {r}" for f, r in invalid[:EXAMPLES]]}
+    return True
 
 
 def wgs84_extent(t, srid: int, label: str) -> tuple[float, float, float, float]:
@@ -175,7 +178,8 @@ def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bo
     report: dict = {}
     drop_features_without_geometry(t, label, report)
     geometry_type = settle_geometry_type(t, srid, label)
-    check_validity(t, geometry_type, label, repair, report)
+    if check_validity(t, geometry_type, label, repair, report):
+        geometry_type = settle_geometry_type(t, srid, label)
     extent = wgs84_extent(t, srid, label)
     columns = attribute_schema(schema, table)
     normalise_text_to_nfc(schema, table, columns)

@@ -39,7 +39,7 @@ def csv_as_vrt(csv_path: Path, srid: int, workdir: Path) -> Path:
             _check_numeric(label, reader, header.index(lon), header.index(lat), lon, lat)
     layer = csv_path.stem
     if wkt:
-        geometry = f'<GeometryField encoding="WKT" field={quoteattr(wkt)}/>'
+        geometry = f'<GeometryField encoding="WKT" field={quoteattr(wkt)} reportSrcColumn="false"/>'
     else:
         geometry = f'<GeometryField encoding="PointFromColumns" x={quoteattr(lon)} y={quoteattr(lat)}/>'
     vrt = workdir / f"{layer}.vrt"
@@ -47,7 +47,7 @@ def csv_as_vrt(csv_path: Path, srid: int, workdir: Path) -> Path:
         "<OGRVRTDataSource>\n"
         f"  <OGRVRTLayer name={quoteattr(layer)}>\n"
         f"    <SrcDataSource relativeToVRT=\"0\">{escape(str(csv_path))}</SrcDataSource>\n"
-        "    <OpenOptions><OOI key=\"AUTODETECT_TYPE\">YES</OOI><OOI key=\"KEEP_GEOM_COLUMNS\">NO</OOI></OpenOptions>\n"
+        "    <OpenOptions><OOI key=\"AUTODETECT_TYPE\">YES</OOI><OOI key=\"GEOM_POSSIBLE_NAMES\">-</OOI></OpenOptions>\n"
         f"    <SrcLayer>{escape(layer)}</SrcLayer>\n"
         f"    <LayerSRS>EPSG:{srid}</LayerSRS>\n"
         f"    {geometry}\n"

@@ -19,8 +19,8 @@ class SourceLayer:
 
 
 def gdal_path(path: Path) -> str:
-    """GDAL opens zipped sources through /vsizip/."""
-    return f"/vsizip/{path}" if path.suffix.lower() in (".zip", ".kmz") else str(path)
+    """GDAL opens zipped sources through /vsizip/ (KMZ is opened by the KML driver itself)."""
+    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
 
 
 def inspect_source(path: str | Path, layer: str | None = None) -> SourceLayer:
@@ -42,8 +42,8 @@ def inspect_source(path: str | Path, layer: str | None = None) -> SourceLayer:
         raise ImportRefused(f"{path.name}: no layer named {layer!r} (layers: {', '.join(names)})")
     ogr_layer = source[names.index(layer)]
     geometry_type = ogr_layer.geom_type.name
-    if geometry_type in ("None", "Unknown") and ogr_layer.num_feat and ogr_layer[0].geom is None:
-        raise ImportRefused(f"{path.name}: layer {layer!r} has no geometry")
+    if geometry_type == "None":
+        raise ImportRefused(f"{path.name}: layer {layer!r} has no geometry (a table only?)")
     return SourceLayer(
         path=str(path),
         layer_name=layer,
