@@ -73,7 +73,8 @@ def conninfo_from(data: dict | str) -> str:
     keys = ("host", "port", "dbname", "user", "password")
     parts = [f"{key}='{str(data[key])}'" for key in keys if data.get(key) not in (None, "")]
     timeout_ms = int(os.environ.get("SDI_STATEMENT_TIMEOUT_MS", "30000"))
-    parts.append(f"options='-c statement_timeout={timeout_ms}'")
+    # JIT compilation costs more than it saves on these short queries with costly PostGIS functions.
+    parts.append(f"options='-c statement_timeout={timeout_ms} -c jit=off'")
     return " ".join(parts)
 
 

@@ -166,7 +166,6 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user
             cursor.execute(
                 sql.SQL("ALTER TABLE {} RENAME TO {}").format(table_ident(data_schema, staging), sql.Identifier(final_table))
             )
-            cursor.execute(sql.SQL("ANALYZE {}").format(table_ident(data_schema, final_table)))
         minx, miny, maxx, maxy = facts.extent_wgs84
         dataset, created = Dataset.objects.update_or_create(
             slug=slug,

@@ -83,24 +83,48 @@ def normalise_text_to_nfc(schema: str, table: str, columns: list[dict]) -> None:
     _execute(sql.SQL("UPDATE {t} SET {a} WHERE {w}").format(t=table_ident(schema, table), a=assignments, w=needs))
 
 
-def drop_features_without_geometry(t, label: str, report: dict) -> None:
-    total = _rows(sql.SQL("SELECT count(*) FROM {}").format(t))[0][0]
-    if total == 0:
+@dataclass(frozen=True)
+class Survey:
+    """What one parallel scan of the staging table tells (the checks below act on it)."""
+
+    total: int
+    without_geometry: int
+    invalid: int
+    type_counts: dict[str, int]
+
+
+def survey(t) -> Survey:
+    type_counts = [sql.SQL("count(*) FILTER (WHERE GeometryType(geom) = {})").format(sql.Literal(k)) for k in BASE_TYPES]
+    row = _rows(sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom)), "
+        "count(*) FILTER (WHERE NOT ST_IsValid(geom)), {types}, "
+        "count(*) FILTER (WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND GeometryType(geom) NOT IN ({known})) FROM {t}"
+    ).format(types=sql.SQL(", ").join(type_counts), known=sql.SQL(", ").join(map(sql.Literal, BASE_TYPES)), t=t))[0]
+    total, missing, invalid, *counts, other = row
+    types = {k: n for k, n in zip(BASE_TYPES, counts) if n}
+    if other:
+        types["OTHER"] = other
+    return Survey(total, missing, invalid, types)
+
+
+def drop_features_without_geometry(t, found: Survey, label: str, report: dict) -> None:
+    if found.total == 0:
         raise ImportRefused(f"{label}: contains 0 features")
-    missing = _rows(sql.SQL("SELECT fid FROM {} WHERE geom IS NULL OR ST_IsEmpty(geom) ORDER BY fid").format(t))
-    if len(missing) == total:
+    if found.without_geometry == found.total:
         raise ImportRefused(f"{label}: no feature has a geometry (coordinate columns empty or not numbers?)")
-    if missing:
-        _execute(sql.SQL("DELETE FROM {} WHERE geom IS NULL OR ST_IsEmpty(geom)").format(t))
-        report["dropped_without_geometry"] = {"count": len(missing), "fids": [r[0] for r in missing[:EXAMPLES]]}
+    if found.without_geometry:
+        fids = _rows(sql.SQL("DELETE FROM {} WHERE geom IS NULL OR ST_IsEmpty(geom) RETURNING fid").format(t))
+        report["dropped_without_geometry"] = {"count": len(fids), "fids": sorted(r[0] for r in fids)[:EXAMPLES]}
 
 
-def settle_geometry_type(t, srid: int, label: str) -> str:
+def settle_geometry_type(t, srid: int, label: str, counts: dict[str, int] | None = None) -> str:
     """One geometry type per dataset: refuse a mix of points/lines/polygons, promote single+multi to multi."""
-    counts = dict(_rows(sql.SQL("SELECT upper(GeometryType(geom)), count(*) FROM {} GROUP BY 1").format(t)))
+    if counts is None:
+        counts = dict(_rows(sql.SQL("SELECT upper(GeometryType(geom)), count(*) FROM {} GROUP BY 1").format(t)))
     unknown = set(counts) - set(BASE_TYPES)
     if unknown:
-        raise ImportRefused(f"{label}: unsupported geometry type(s) {', '.join(sorted(unknown))}")
+        raise ImportRefused(f"{label}: unsupported geometry type(s) {', '.join(sorted(unknown))}; "
+                            "the SDI publishes points, lines and polygons")
     bases = {BASE_TYPES[k] for k in counts}
     if len(bases) > 1:
         per_base = {base: sum(n for k, n in counts.items() if BASE_TYPES[k] == base) for base in sorted(bases)}
@@ -122,8 +146,6 @@ def settle_geometry_type(t, srid: int, label: str) -> str:
 def check_validity(t, geometry_type: str, label: str, repair: bool, report: dict) -> bool:
     """Refuse invalid geometries, or repair them when asked; True when something was repaired."""
     invalid = _rows(sql.SQL("SELECT fid, ST_IsValidReason(geom) FROM {} WHERE NOT ST_IsValid(geom) ORDER BY fid").format(t))
-    if not invalid:
-        return False
     examples = "; ".join(f"fid {fid}: {reason}" for fid, reason in invalid[:EXAMPLES])
     if not repair:
         raise ImportRefused(f"{label}: {len(invalid)} invalid geometries ({examples}); "
@@ -166,22 +188,26 @@ def districts_covered(t, srid: int) -> list[str]:
     if districts is None or districts.storage_srid != 4326 or "name" not in districts.fields:
         return []
     district_table = table_ident(districts.table_schema, districts.table_name)
-    district_geom = from_wgs84(sql.SQL("d.geom"), srid)
+    # Districts are brought into the data's CRS once (9 rows), so the data's spatial index does the rest.
     return [name for (name,) in _rows(sql.SQL(
-        "SELECT d.name FROM {d} d WHERE EXISTS (SELECT 1 FROM {t} s WHERE ST_Intersects(s.geom, {dg})) ORDER BY d.name"
-    ).format(d=district_table, t=t, dg=district_geom))]
+        "WITH d AS MATERIALIZED (SELECT name, {dg} AS geom FROM {d}) "
+        "SELECT d.name FROM d WHERE EXISTS (SELECT 1 FROM {t} s WHERE ST_Intersects(s.geom, d.geom)) ORDER BY d.name"
+    ).format(d=district_table, t=t, dg=from_wgs84(sql.SQL("geom"), srid)))]
 
 
 def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bool = False) -> TableFacts:
     """Refuse what cannot be published; repair, normalise and measure the rest. Runs on the staging table."""
     t = table_ident(schema, table)
     report: dict = {}
-    drop_features_without_geometry(t, label, report)
-    geometry_type = settle_geometry_type(t, srid, label)
-    if check_validity(t, geometry_type, label, repair, report):
+    found = survey(t)
+    drop_features_without_geometry(t, found, label, report)
+    exact_types = None if "OTHER" in found.type_counts else found.type_counts  # else name the odd types exactly
+    geometry_type = settle_geometry_type(t, srid, label, exact_types)
+    if found.invalid and check_validity(t, geometry_type, label, repair, report):
         geometry_type = settle_geometry_type(t, srid, label)
     extent = wgs84_extent(t, srid, label)
     columns = attribute_schema(schema, table)
     normalise_text_to_nfc(schema, table, columns)
-    count = _rows(sql.SQL("SELECT count(*) FROM {}").format(t))[0][0]
+    count = found.total - found.without_geometry
+    _execute(sql.SQL("ANALYZE {}").format(t))  # before the swap, so the publishing transaction stays short
     return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report)

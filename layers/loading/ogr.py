@@ -22,7 +22,7 @@ def pg_connection_string() -> tuple[str, dict]:
     db = settings.DATABASES["default"]
     parts = {"dbname": db["NAME"], "host": db.get("HOST") or "", "port": str(db.get("PORT") or ""), "user": db.get("USER") or ""}
     conn = " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or "", "PGCLIENTENCODING": "UTF8"}
+    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or "", "PGCLIENTENCODING": "UTF8", "PGOPTIONS": "-c jit=off"}
     return f"PG:{conn}", env
 
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env python
+"""Load benchmark: `manage.py import_dataset` (GDAL + staging + validation + atomic publish) next to a plain
+`ogr2ogr -f PostgreSQL` of the same GeoPackage into the same database, alternating, in one run.
+
+    .venv/bin/python bench/bench_load.py bench/out/parcels_100000.gpkg --rounds 3
+
+Make the file first with bench/make_parcels.py --count 100000. Uses DATABASE_URL (default: the local cluster).
+Prints one line per run and a summary with the ratio; nothing here is a test.
+"""
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dj_database_url
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def pg_target(db: dict) -> tuple[str, dict]:
+    conn = f"PG:host={db['HOST']} port={db['PORT']} dbname={db['NAME']} user={db['USER']}"
+    return conn, {**os.environ, "PGPASSWORD": db["PASSWORD"]}
+
+
+def timed(command: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("gpkg", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgis://sdi:sdi@127.0.0.1:54329/sdi")
+    db = dj_database_url.parse(url)
+    target, env = pg_target(db)
+    env["DATABASE_URL"] = url
+    subprocess.run(["psql", url.replace("postgis://", "postgresql://"), "-qc", "CREATE SCHEMA IF NOT EXISTS bench"],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    plain = ["ogr2ogr", "-f", "PostgreSQL", target, str(args.gpkg), "-nln", "bench.plain_load", "-overwrite"]
+    ours = [PYTHON, "manage.py", "import_dataset", str(args.gpkg), "--slug", "bench-load", "--replace",
+            "--title", "Thửa đất giả lập (benchmark)", "--sector", "land"]
+    results = {"ogr2ogr": [], "import_dataset": []}
+    for round_ in range(1, args.rounds + 1):
+        for name, command in (("ogr2ogr", plain), ("import_dataset", ours)):
+            seconds = timed(command, env)
+            results[name].append(seconds)
+            print(f"round {round_}: {name:15s} {seconds:6.2f} s", flush=True)
+    subprocess.run([PYTHON, "manage.py", "delete_dataset", "bench-load"], env=env, cwd=REPO, check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", url.replace("postgis://", "postgresql://"), "-qc", "DROP TABLE IF EXISTS bench.plain_load"],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    plain_median = statistics.median(results["ogr2ogr"])
+    ours_median = statistics.median(results["import_dataset"])
+    print(f"\nmachine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"file: {args.gpkg.name} ({args.gpkg.stat().st_size / 1e6:.0f} MB)")
+    print(f"median ogr2ogr -f PostgreSQL: {plain_median:.2f} s")
+    print(f"median import_dataset:        {ours_median:.2f} s")
+    print(f"ratio import_dataset / ogr2ogr: {ours_median / plain_median:.2f}×  (target < 1.5×)")
+
+
+if __name__ == "__main__":
+    main()
