@@ -10,17 +10,8 @@ from psycopg import sql
 
 from layers.loading import ImportRefused
 
-VN2000_GEOGRAPHIC = 4756
-VN2000_UTM = {3405: "VN-2000 / UTM zone 48N", 3406: "VN-2000 / UTM zone 49N"}
-VN2000_TM3 = {
-    5896: "VN-2000 / TM-3 zone 481", 5897: "VN-2000 / TM-3 zone 482 (Cần Thơ)", 5898: "VN-2000 / TM-3 zone 491",
-    5899: "VN-2000 / TM-3 107-45",
-    **{code: f"VN-2000 / TM-3 {meridian}" for code, meridian in zip(range(9205, 9219), (
-        "103-00", "104-00", "104-30", "104-45", "105-30", "105-45", "106-00", "106-15", "106-30", "107-00",
-        "107-15", "107-30", "108-15", "108-30"))},
-}
-VN2000 = {VN2000_GEOGRAPHIC: "VN-2000 (geographic)", **VN2000_UTM, **VN2000_TM3}
-CANTHO_DEFAULT_SRID = 5897
+from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000, VN2000_GEOGRAPHIC, VN2000_TM3, VN2000_UTM  # noqa: F401
+
 OFFERED = {4326: "WGS 84 (lon/lat)", 3857: "Web Mercator", **VN2000}
 
 

@@ -22,6 +22,7 @@ CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-features-1/1.0/conf/oas30",
     f"{OGC}/ogcapi-features-1/1.0/conf/html",
     f"{OGC}/ogcapi-features-1/1.0/conf/geojson",
+    f"{OGC}/ogcapi-features-2/1.0/conf/crs",
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables",
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     f"{OGC}/ogcapi-common-3/1.0/conf/schemas",

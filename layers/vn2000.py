@@ -1,0 +1,17 @@
+"""The VN-2000 coordinate reference systems (EPSG codes), kept free of Django so the provider can use them.
+
+VN-2000 → WGS 84 must use the official EPSG:6960 parameters; PostGIS's spatial_ref_sys rows for these codes
+carry them as +towgs84 in proj4text, so transforming through proj4text pins the datum shift (see layers.crs).
+"""
+
+VN2000_GEOGRAPHIC = 4756
+VN2000_UTM = {3405: "VN-2000 / UTM zone 48N", 3406: "VN-2000 / UTM zone 49N"}
+VN2000_TM3 = {
+    5896: "VN-2000 / TM-3 zone 481", 5897: "VN-2000 / TM-3 zone 482 (Cần Thơ)", 5898: "VN-2000 / TM-3 zone 491",
+    5899: "VN-2000 / TM-3 107-45",
+    **{code: f"VN-2000 / TM-3 {meridian}" for code, meridian in zip(range(9205, 9219), (
+        "103-00", "104-00", "104-30", "104-45", "105-30", "105-45", "106-00", "106-15", "106-30", "107-00",
+        "107-15", "107-30", "108-15", "108-30"))},
+}
+VN2000 = {VN2000_GEOGRAPHIC: "VN-2000 (geographic)", **VN2000_UTM, **VN2000_TM3}
+CANTHO_DEFAULT_SRID = 5897
