@@ -1,14 +1,15 @@
 """Coordinate reference systems the SDI knows, and VN-2000 → WGS 84 pinned to the official EPSG:6960.
 
 Left to itself at Cần Thơ, PROJ picks EPSG:5194 (an offshore Mekong-delta transformation), 0.8 m away from
-the official VN-2000 → WGS 84 parameters (EPSG:6960, Decision 05/2007/QĐ-BTNMT). PostGIS's
-spatial_ref_sys rows for VN-2000 carry exactly those 6960 parameters as +towgs84 in their proj4text, but
-PostGIS prefers the EPSG code and lets PROJ choose. Transforming *through the proj4text* pins 6960.
+the official VN-2000 → WGS 84 parameters (EPSG:6960, Decision 05/2007/QĐ-BTNMT). PostGIS prefers the EPSG
+code and lets PROJ choose, so we transform through our own SRIDs 900000+X whose proj4text holds the 6960
++towgs84 (layers.vn2000, migration 0004).
 """
 from django.db import connection
 from psycopg import sql
 
 from layers.loading import ImportRefused
+from layers.ogc_provider import transform_sql
 
 from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000, VN2000_GEOGRAPHIC, VN2000_TM3, VN2000_UTM  # noqa: F401
 
@@ -42,19 +43,9 @@ def ensure_known(srid: int) -> int:
 
 def to_wgs84(geometry: sql.Composable, srid: int) -> sql.Composable:
     """SQL for `geometry` (in `srid`) in EPSG:4326, with the VN-2000 datum shift pinned to EPSG:6960."""
-    if srid == 4326:
-        return geometry
-    if srid in VN2000:
-        return sql.SQL("ST_Transform({g}, (SELECT proj4text FROM spatial_ref_sys WHERE srid = {s}), 4326)").format(
-            g=geometry, s=sql.Literal(srid))
-    return sql.SQL("ST_Transform({g}, 4326)").format(g=geometry)
+    return transform_sql(geometry, srid, 4326)
 
 
 def from_wgs84(geometry: sql.Composable, srid: int) -> sql.Composable:
     """SQL for an EPSG:4326 `geometry` in `srid` (the inverse of `to_wgs84`, pinned the same way)."""
-    if srid == 4326:
-        return geometry
-    if srid in VN2000:
-        return sql.SQL("ST_SetSRID(ST_Transform({g}, (SELECT proj4text FROM spatial_ref_sys WHERE srid = {s})), {s})").format(
-            g=geometry, s=sql.Literal(srid))
-    return sql.SQL("ST_Transform({g}, {s})").format(g=geometry, s=sql.Literal(srid))
+    return transform_sql(geometry, 4326, srid)

@@ -13,11 +13,14 @@ import logging
 import os
 import re
 import threading
+from contextvars import ContextVar
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
-from layers.vn2000 import VN2000
+from layers.vn2000 import VN2000, pinned_srid
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderConnectionError,
@@ -38,6 +41,28 @@ PG_TO_JSON_SCHEMA = {
 }
 
 _pools: dict[str, ConnectionPool] = {}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What the web layer tells the provider about an /items request, so it can hand out keyset links.
+
+    pygeoapi's own next links use offset=…, which makes every page cost the scan of all pages before it.
+    """
+
+    url: str  # absolute URL of this /items request, query string included
+    cursor: int | None  # the last id of the previous page (the `cursor` query parameter)
+
+    def next_link(self, last_id) -> dict:
+        parts = urlsplit(self.url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ("offset", "cursor")]
+        query.append(("cursor", str(last_id)))
+        return {"rel": "next", "type": "application/geo+json", "title": "Items (next)",
+                "href": urlunsplit(parts._replace(query=urlencode(query)))}
+
+
+# Set per request by the web layer (sdi.ogcapi.views); unset, pygeoapi's offset links are used.
+current_page_request: ContextVar[PageRequest | None] = ContextVar("current_page_request", default=None)
 _pools_lock = threading.Lock()
 
 
@@ -80,16 +105,16 @@ def conninfo_from(data: dict | str) -> str:
 
 
 def transform_sql(geometry: sql.Composable, from_srid: int, to_srid: int) -> sql.Composable:
-    """PostGIS reprojection; to or from VN-2000 it goes through spatial_ref_sys's proj4text, whose +towgs84
-    holds the official EPSG:6960 parameters (left to choose, PROJ would take EPSG:5194 at Cần Thơ, 0.8 m off)."""
+    """PostGIS reprojection; to or from VN-2000 it goes through the pinned SRIDs (layers.vn2000), so the
+    official EPSG:6960 datum shift applies (left to choose, PROJ takes EPSG:5194 at Cần Thơ, 0.8 m off)."""
     if from_srid == to_srid:
         return geometry
-    if from_srid in VN2000 or to_srid in VN2000:
-        return sql.SQL(
-            "ST_SetSRID(ST_Transform({g}, (SELECT proj4text FROM spatial_ref_sys WHERE srid = {f}), "
-            "(SELECT proj4text FROM spatial_ref_sys WHERE srid = {t})), {t})"
-        ).format(g=geometry, f=sql.Literal(from_srid), t=sql.Literal(to_srid))
-    return sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(to_srid))
+    if from_srid in VN2000:
+        geometry = sql.SQL("ST_SetSRID({}, {})").format(geometry, sql.Literal(pinned_srid(from_srid)))
+    transformed = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(pinned_srid(to_srid)))
+    if to_srid in VN2000:
+        transformed = sql.SQL("ST_SetSRID({}, {})").format(transformed, sql.Literal(to_srid))
+    return transformed
 
 
 def srid_of(crs_uri: str | None) -> int:
@@ -142,19 +167,31 @@ class PostGISProvider(BaseProvider):
         if filterq is not None:
             raise ProviderInvalidQueryError(user_msg="CQL2 filter is not supported by this collection yet")
         where, params = self._where(bbox, datetime_, properties)
-        matched = self._number_matched(where, params)
+        paging = current_page_request.get() if not sortby else None
+        cursor = paging.cursor if paging else None
+        matched = self._number_matched(where, params, counting_needed=cursor is None)
         if resulttype == "hits":
             return {"type": "FeatureCollection", "features": [], "numberMatched": matched, "numberReturned": 0}
 
+        page_where, page_params = where, params
+        if cursor is not None:  # keyset: the page after the last id seen, as cheap at the end as at the start
+            page_where = sql.SQL("{} {} t.{} > %s").format(
+                where, sql.SQL("AND" if params else "WHERE"), sql.Identifier(self.id_field))
+            page_params = [*params, cursor]
         feature = self._feature_sql(select_properties, skip_geometry, self._output_srid(crs_transform_spec))
+        order = self._order_by(sortby)
+        # Pick the page's rows first, build JSON for those rows only (never for rows skipped by OFFSET).
         query = sql.SQL(
             "SELECT coalesce(json_agg(f.feature), '[]'::json) FROM ("
-            "SELECT {feature} AS feature FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) f"
-        ).format(feature=feature, table=self._table(), where=where, order=self._order_by(sortby))
-        (features,) = self._fetch(query, [*params, limit, offset])[0]
+            "SELECT {feature} AS feature FROM (SELECT * FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) t "
+            "ORDER BY {order}) f"
+        ).format(feature=feature, table=self._table(), where=page_where, order=order)
+        (features,) = self._fetch(query, [*page_params, limit, offset])[0]
         collection = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
         if matched is not None:
             collection["numberMatched"] = matched
+        if paging and features and len(features) == limit:
+            collection["links"] = [paging.next_link(features[-1]["id"])]
         return collection
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):
@@ -212,10 +249,10 @@ class PostGISProvider(BaseProvider):
             params.append(end)
         return sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")
 
-    def _number_matched(self, where, params):
+    def _number_matched(self, where, params, counting_needed=True):
         if not params and self.feature_count is not None:  # unfiltered: the registry's exact count
             return int(self.feature_count)
-        if not self.count:
+        if not self.count or not counting_needed:
             return None
         query = sql.SQL("SELECT count(*) FROM {table} t {where}").format(table=self._table(), where=where)
         return self._fetch(query, params)[0][0]

@@ -15,3 +15,13 @@ VN2000_TM3 = {
 }
 VN2000 = {VN2000_GEOGRAPHIC: "VN-2000 (geographic)", **VN2000_UTM, **VN2000_TM3}
 CANTHO_DEFAULT_SRID = 5897
+
+# Each VN-2000 code X also exists as SRID 900000+X (auth_name 'SDI', proj4text with the 6960 +towgs84, no
+# EPSG code), created by migration layers/0004. PostGIS hands such a row's proj4text to PROJ and caches the
+# result per SRID, so `ST_Transform(ST_SetSRID(geom, 905897), 4326)` applies EPSG:6960 at full speed —
+# transforming through a proj4 *string* builds a new PROJ object per row (~0.5 ms each).
+PINNED_SRID_OFFSET = 900000
+
+
+def pinned_srid(srid: int) -> int:
+    return PINNED_SRID_OFFSET + srid if srid in VN2000 else srid

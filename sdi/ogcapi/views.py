@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.static import serve
 from pygeoapi.api import APIRequest, apply_gzip
 
+from layers.ogc_provider import PageRequest, current_page_request
 from sdi.ogcapi import conformance as sdi_conformance
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
@@ -116,7 +117,18 @@ def schema(request, collection_id):
 
 @read_only
 def items(request, collection_id):
-    return execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
+    try:
+        cursor = int(request.GET["cursor"]) if "cursor" in request.GET else None
+    except ValueError:
+        return ogc_exception(400, "InvalidParameterValue", "cursor must be the integer id from a next link")
+    wants_html = request.GET.get("f") == "html" or ("f" not in request.GET and "text/html" in request.headers.get("Accept", ""))
+    page = None if wants_html else PageRequest(url=base_url(request) + request.get_full_path().removeprefix("/ogcapi"),
+                                                   cursor=cursor)
+    token = current_page_request.set(page)
+    try:
+        return execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
+    finally:
+        current_page_request.reset(token)
 
 
 @read_only
