@@ -25,7 +25,7 @@ OPTION_KEYS = ("layer", "srid", "encoding", "replace", "repair")
 
 
 def submit_import(source_path: str | Path, *, slug: str, metadata: DatasetMetadata, user=None, layer=None,
-                  srid=None, encoding=None, replace=False, repair=False, queue=True) -> ImportJob:
+                  srid=None, encoding=None, replace=False, repair=False, queue=True, uploaded=False) -> ImportJob:
     """Record an import. Queued, the worker is woken by NOTIFY once the row is committed; with
     queue=False the caller runs it at once (run_job), and the worker never sees it."""
     job = ImportJob.objects.create(
@@ -33,7 +33,7 @@ def submit_import(source_path: str | Path, *, slug: str, metadata: DatasetMetada
         started=None if queue else timezone.now(),
         slug=slug, source_path=str(source_path), created_by=user if getattr(user, "pk", None) else None,
         options={"layer": layer, "srid": srid, "encoding": encoding, "replace": replace, "repair": repair,
-                 "metadata": vars(metadata)},
+                 "metadata": vars(metadata), "uploaded": uploaded},
     )
     if queue:
         transaction.on_commit(lambda: _notify(job.pk))
@@ -86,7 +86,8 @@ def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = Non
         _finish(job, ImportJob.Status.SUCCEEDED, message, result.report, progress=100)
         log.info("import job %s: %s", job.pk, message)
     finally:
-        _remove_upload(Path(job.source_path))
+        if options.get("uploaded"):
+            _remove_upload(Path(job.source_path))
     job.refresh_from_db()
     return job
 
@@ -100,7 +101,8 @@ def _finish(job: ImportJob, status: str, message: str, report: dict, progress: i
 
 
 def _remove_upload(path: Path) -> None:
-    """Uploaded files are ours to delete once imported; files pointed at on the server are not."""
+    """Uploaded files are ours to delete once imported; files pointed at on the server are not (the job
+    records which it was, and the path must lie in the upload folder)."""
     upload_root = Path(settings.SDI_UPLOAD_DIR).resolve()
     resolved = path.resolve()
     if resolved.exists() and upload_root in resolved.parents:

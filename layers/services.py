@@ -180,7 +180,7 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user
                 table_schema=data_schema, table_name=final_table, id_field="fid", geometry_field="geom",
                 storage_srid=srid, geometry_type=facts.geometry_type, feature_count=facts.feature_count,
                 extent=Polygon.from_bbox((minx, miny, maxx, maxy)), attribute_schema=facts.attribute_schema,
-                districts=facts.districts, published=True,
+                districts=facts.districts,  # `published` is left as it was: a replacement does not re-publish
             ),
         )
         if created and user is not None:

@@ -1,4 +1,4 @@
-"""URL map: home page, Django admin, and the OGC API under /ogcapi/."""
+"""URL map: home page, Django admin, the REST registry under /api/, and the OGC API under /ogcapi/."""
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,5 +7,6 @@ from layers.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    path("api/", include("layers.api.urls")),
     path("ogcapi", include("sdi.ogcapi.urls")),
 ]

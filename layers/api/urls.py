@@ -1,0 +1,17 @@
+"""Routes of the REST registry, mounted at /api/ (no trailing slashes, like the OGC API: nothing redirects)."""
+from django.urls import path
+
+from layers.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("", views.Root.as_view(), name="root"),
+    path("token", views.TokenView.as_view(), name="token"),
+    path("sectors", views.SectorList.as_view(), name="sectors"),
+    path("datasets", views.DatasetCollection.as_view(), name="datasets"),
+    path("datasets/<slug:slug>", views.DatasetDetail.as_view(), name="dataset"),
+    path("datasets/<slug:slug>/replace", views.DatasetReplace.as_view(), name="dataset-replace"),
+    path("jobs", views.JobList.as_view(), name="jobs"),
+    path("jobs/<int:job_id>", views.JobDetail.as_view(), name="job"),
+]

@@ -1,0 +1,263 @@
+"""What the admin's upload form and the REST API share: check an import request cheaply, save the upload,
+queue the job; edit a dataset's metadata.
+
+Everything that can be refused without reading the data is refused here, synchronously, with one precise
+sentence, so a bad request never reaches the queue. What needs the data (formats, geometries, the CRS a file
+declares) is the import job's to check (`layers.services.import_vector_dataset`).
+"""
+import re
+import shutil
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from layers.crs import UnknownCRS, ensure_known, parse_crs
+from layers.jobs import submit_import
+from layers.loading import ImportRefused
+from layers.loading.encodings import LEGACY_ENCODINGS
+from layers.models import Agency, Dataset, ImportJob, Sector
+from layers.services import SLUG_RE, DatasetMetadata, PermissionRefused, can_modify, registry_changed
+
+AUTO = ("", "auto", "detect")  # "let the loader find out", for the CRS and the encoding
+METADATA_FIELDS = tuple(DatasetMetadata.__dataclass_fields__)
+REQUIRED_METADATA = ("title_vi", "title_en", "sector", "licence_name", "attribution")
+
+
+class RequestRefused(ImportRefused):
+    """A request refused before anything is queued; `field` names the part of the request at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class UploadTooLarge(RequestRefused):
+    """The upload is larger than SDI_MAX_UPLOAD_BYTES."""
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """An import request that passed every check that does not need the data."""
+
+    slug: str
+    metadata: DatasetMetadata
+    srid: int | None
+    encoding: str | None
+    replace: bool
+
+
+def upload_limit_text() -> str:
+    return _size(settings.SDI_MAX_UPLOAD_BYTES)
+
+
+def _size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} kB"
+    return f"{size / 1024 / 1024:.1f} MB".replace(".0 MB", " MB")
+
+
+def check_upload_size(size: int | None) -> None:
+    """Refuse a body or file larger than the limit; None (size unknown yet) passes."""
+    if size is not None and size > settings.SDI_MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(f"the upload is {_size(size)}, larger than the limit of {upload_limit_text()} "
+                             f"(SDI_MAX_UPLOAD_MB); put the file on the server and use source_path", field="file")
+
+
+def content_length(meta: dict) -> int | None:
+    try:
+        return int(meta.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+
+
+def parse_keywords(value) -> list[str]:
+    """A list, or one comma-separated string (what a form or `curl -F keywords=a,b` sends)."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [k.strip() for item in items for k in str(item or "").split(",") if k.strip()]
+
+
+def check_import_request(*, slug: str, metadata: DatasetMetadata, crs: str | int | None = None,
+                         encoding: str | None = None, replace: bool = False, user=None) -> CheckedRequest:
+    """Everything about an import request that can be checked without reading the data.
+
+    Raises RequestRefused (a bad request) or PermissionRefused (replacing someone else's dataset).
+    """
+    if not SLUG_RE.match(slug or ""):
+        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
+                             f"letter or digit", field="slug")
+    existing = Dataset.objects.filter(slug=slug).first()
+    if existing and not replace:
+        raise RequestRefused(f"dataset {slug!r} already exists (replace it explicitly)", field="slug")
+    if replace and existing is None:
+        raise RequestRefused(f"there is no dataset {slug!r} to replace", field="slug")
+    if existing and not can_modify(user, existing):
+        raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
+    if not Sector.objects.filter(code=metadata.sector).exists():
+        raise RequestRefused(f"unknown sector {metadata.sector!r} (sectors: "
+                             f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
+    if metadata.agency and not Agency.objects.filter(code=metadata.agency).exists():
+        raise RequestRefused(f"unknown agency {metadata.agency!r}", field="agency")
+    if metadata.access_level not in Dataset.Access.values:
+        raise RequestRefused(f"unknown access level {metadata.access_level!r} (choose "
+                             f"{', '.join(Dataset.Access.values)})", field="access_level")
+    if metadata.update_frequency not in Dataset.Frequency.values:
+        raise RequestRefused(f"unknown update frequency {metadata.update_frequency!r} (choose "
+                             f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
+    return CheckedRequest(slug, metadata, _check_crs(crs), _check_encoding(encoding), replace)
+
+
+def _check_crs(crs) -> int | None:
+    if crs is None or str(crs).strip().lower() in AUTO:
+        return None
+    try:
+        return ensure_known(parse_crs(crs))
+    except UnknownCRS as exc:
+        raise RequestRefused(str(exc), field="crs") from None
+
+
+def _check_encoding(encoding) -> str | None:
+    name = str(encoding or "").strip().lower()
+    if name in AUTO:
+        return None
+    if name not in LEGACY_ENCODINGS:
+        raise RequestRefused(f"unknown encoding {encoding!r} (choose auto or one of {', '.join(LEGACY_ENCODINGS)})",
+                             field="encoding")
+    return name
+
+
+def metadata_for_replace(dataset: Dataset, given: dict) -> DatasetMetadata:
+    """A replacement keeps the dataset's current metadata except what the request gives."""
+    current = {
+        "title_vi": dataset.title_vi, "title_en": dataset.title_en, "sector": dataset.sector.code,
+        "licence_name": dataset.licence_name, "attribution": dataset.attribution,
+        "abstract_vi": dataset.abstract_vi, "abstract_en": dataset.abstract_en,
+        "agency": dataset.agency.code if dataset.agency else None, "licence_url": dataset.licence_url,
+        "keywords": list(dataset.keywords), "source": dataset.source, "update_frequency": dataset.update_frequency,
+        "contact_name": dataset.contact_name, "contact_email": dataset.contact_email,
+        "access_level": dataset.access_level,
+    }
+    return DatasetMetadata(**{**current, **{k: v for k, v in given.items() if k in METADATA_FIELDS}})
+
+
+def check_source_path(source_path: str, user) -> Path:
+    """A file already on the server: superusers only (it can name any file the service may read)."""
+    if user is None or not user.is_superuser:
+        raise PermissionRefused("source_path: only superusers may import a file that is already on the server")
+    path = Path(source_path)
+    if not path.is_absolute():
+        raise RequestRefused(f"source_path {source_path!r} must be an absolute path on the server",
+                             field="source_path")
+    if not path.exists():
+        raise RequestRefused(f"source_path {source_path!r} does not exist on the server", field="source_path")
+    return path
+
+
+def safe_filename(name: str) -> str:
+    """The basename of a client's file name, in ASCII letters, digits, '.', '-' and '_', extension kept
+    ("C:\\Users\\Thửa đất.ZIP" → "Thua_dat.ZIP"): GDAL and the loader go by the extension."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFKD", base.replace("đ", "d").replace("Đ", "D"))
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", "".join(c for c in base if not unicodedata.combining(c)))
+    stem, _, ext = base.rpartition(".") if "." in base else (base, "", "")
+    stem = stem.strip("._-")[:100] or "upload"
+    ext = ext.strip("_-")[:10]
+    return f"{stem}.{ext}" if ext else stem
+
+
+def save_upload(uploaded: UploadedFile) -> Path:
+    """Keep an upload until the worker has imported it: SDI_UPLOAD_DIR/<uuid4>/<safe name>.
+
+    The worker removes that folder when the job ends (layers.jobs._remove_upload).
+    """
+    folder = Path(settings.SDI_UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / safe_filename(uploaded.name)
+    if hasattr(uploaded, "temporary_file_path"):  # large uploads are already on disk: move, don't copy
+        shutil.move(uploaded.temporary_file_path(), target)
+    else:
+        with open(target, "wb") as out:
+            for chunk in uploaded.chunks():
+                out.write(chunk)
+    return target
+
+
+def queue_import(checked: CheckedRequest, *, user, upload: UploadedFile | None = None,
+                 source_path: Path | None = None, layer: str | None = None, repair: bool = False) -> ImportJob:
+    """Save the upload (or take the server path) and queue the import for the worker."""
+    if (upload is None) == (source_path is None):
+        raise RequestRefused("send exactly one of file (an upload) or source_path (a file on the server)",
+                             field="file")
+    if upload is not None:
+        check_upload_size(upload.size)
+    path = save_upload(upload) if upload is not None else source_path
+    source = f"upload: {upload.name}" if upload is not None else str(path)  # a replacement records its new file
+    metadata = DatasetMetadata(**{**vars(checked.metadata), "source": source})
+    try:
+        with transaction.atomic():
+            return submit_import(path, slug=checked.slug, metadata=metadata, user=user, layer=layer or None,
+                                 srid=checked.srid, encoding=checked.encoding, replace=checked.replace,
+                                 repair=repair, uploaded=upload is not None)
+    except BaseException:
+        if upload is not None:
+            shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+
+
+def request_import(*, user, slug: str, metadata: dict, upload: UploadedFile | None = None,
+                   source_path: str | None = None, crs=None, encoding=None, layer: str | None = None,
+                   replace: bool = False, repair: bool = False) -> ImportJob:
+    """Check an import request, save its upload and queue it: the one entry of the admin form and the REST API.
+
+    `metadata` holds DatasetMetadata fields; a new dataset needs the required ones, a replacement keeps the
+    current value of each field not given.
+    """
+    server_path = check_source_path(source_path, user) if source_path else None
+    existing = Dataset.objects.filter(slug=slug).select_related("sector", "agency").first() if replace else None
+    if existing:
+        full = metadata_for_replace(existing, metadata)
+    else:
+        missing = [name for name in REQUIRED_METADATA if not metadata.get(name)]
+        if missing:
+            raise RequestRefused(f"{missing[0]} is required for a new dataset", field=missing[0])
+        full = DatasetMetadata(**{k: v for k, v in metadata.items() if k in METADATA_FIELDS})
+    checked = check_import_request(slug=slug, metadata=full, crs=crs, encoding=encoding, replace=replace, user=user)
+    return queue_import(checked, user=user, upload=upload, source_path=server_path, layer=layer, repair=repair)
+
+
+# --- metadata edits ---------------------------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("title_vi", "title_en", "abstract_vi", "abstract_en", "keywords", "licence_name", "licence_url",
+                   "attribution", "access_level", "update_frequency", "contact_name", "contact_email", "published")
+EDITABLE_RELATIONS = ("owners", "allowed_users", "allowed_groups")
+
+
+def check_can_modify(user, dataset: Dataset, action: str = "change") -> None:
+    if not can_modify(user, dataset):
+        raise PermissionRefused(f"dataset {dataset.slug!r}: only its owners or a superuser may {action} it")
+
+
+def update_metadata(dataset: Dataset, user, changes: dict) -> Dataset:
+    """Change what an admin says about a dataset (never what the loader measured), then tell every worker.
+
+    `owners`/`allowed_users` are lists of users, `allowed_groups` a list of groups; each replaces the old list.
+    """
+    check_can_modify(user, dataset)
+    unknown = set(changes) - set(EDITABLE_FIELDS) - set(EDITABLE_RELATIONS)
+    if unknown:
+        raise RequestRefused(f"cannot change {', '.join(sorted(unknown))} here (editable: "
+                             f"{', '.join(EDITABLE_FIELDS + EDITABLE_RELATIONS)})", field=sorted(unknown)[0])
+    with transaction.atomic():
+        for name in EDITABLE_FIELDS:
+            if name in changes:
+                setattr(dataset, name, changes[name])
+        dataset.save()
+        for name in EDITABLE_RELATIONS:
+            if name in changes:
+                getattr(dataset, name).set(changes[name])
+        registry_changed()
+    return dataset
