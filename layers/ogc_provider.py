@@ -15,11 +15,13 @@ import re
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
+from layers.cql2_sql import FilterError, translate
 from layers.vn2000 import VN2000, pinned_srid
 from pygeoapi.provider.base import (
     BaseProvider,
@@ -36,11 +38,20 @@ EPSG_URI = re.compile(r"(?:/EPSG/\d+/|EPSG::?)(\d+)$")
 # EPSG CRSs whose authority axis order is latitude first (the ones the SDI offers).
 LAT_LON_FIRST = {4326, 4756}
 PG_TO_JSON_SCHEMA = {
-    "smallint": "integer", "integer": "integer", "bigint": "integer",
-    "numeric": "number", "real": "number", "double precision": "number", "boolean": "boolean",
+    "smallint": {"type": "integer"}, "integer": {"type": "integer"}, "bigint": {"type": "integer"},
+    "numeric": {"type": "number"}, "real": {"type": "number"}, "double precision": {"type": "number"},
+    "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
+    "timestamp without time zone": {"type": "string", "format": "date-time"},
+    "timestamp with time zone": {"type": "string", "format": "date-time"},
 }
 
 _pools: dict[str, ConnectionPool] = {}
+
+
+class Where(NamedTuple):
+    clause: sql.Composable  # "" or "WHERE …"
+    params: list
+    filtered: bool
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,7 @@ class PostGISProvider(BaseProvider):
         if not rows:
             raise ProviderConnectionError(user_msg=f"table {self.schema}.{self.table} not found")
         return {
-            name: {"type": PG_TO_JSON_SCHEMA.get(data_type, "string")}
+            name: PG_TO_JSON_SCHEMA.get(data_type, {"type": "string"})
             for name, data_type in rows
             if name not in (self.id_field, self.geom_field)
         }
@@ -164,19 +175,17 @@ class PostGISProvider(BaseProvider):
     def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None, properties=[],
               sortby=[], select_properties=[], skip_geometry=False, q=None, filterq=None,
               crs_transform_spec=None, **kwargs):
-        if filterq is not None:
-            raise ProviderInvalidQueryError(user_msg="CQL2 filter is not supported by this collection yet")
-        where, params = self._where(bbox, datetime_, properties)
+        where, params, filtered = self._where(bbox, datetime_, properties, filterq)
         paging = current_page_request.get() if not sortby else None
         cursor = paging.cursor if paging else None
-        matched = self._number_matched(where, params, counting_needed=cursor is None)
+        matched = self._number_matched(where, params, filtered, counting_needed=cursor is None)
         if resulttype == "hits":
             return {"type": "FeatureCollection", "features": [], "numberMatched": matched, "numberReturned": 0}
 
         page_where, page_params = where, params
         if cursor is not None:  # keyset: the page after the last id seen, as cheap at the end as at the start
             page_where = sql.SQL("{} {} t.{} > %s").format(
-                where, sql.SQL("AND" if params else "WHERE"), sql.Identifier(self.id_field))
+                where, sql.SQL("AND" if filtered else "WHERE"), sql.Identifier(self.id_field))
             page_params = [*params, cursor]
         feature = self._feature_sql(select_properties, skip_geometry, self._output_srid(crs_transform_spec))
         order = self._order_by(sortby)
@@ -213,8 +222,16 @@ class PostGISProvider(BaseProvider):
     def _table(self):
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(self.table))
 
-    def _where(self, bbox, datetime_, properties):
+    def _where(self, bbox, datetime_, properties, filterq=None):
         clauses, params = [], []
+        if filterq is not None:
+            try:
+                condition, values = translate(filterq, fields=self.fields, geometry_column=self.geom_field,
+                                              storage_srid=self.storage_srid)
+            except FilterError as exc:
+                raise ProviderInvalidQueryError(user_msg=f"filter: {exc}") from None
+            clauses.append(sql.SQL("({})").format(condition))
+            params += values
         if bbox:
             minx, miny, maxx, maxy = bbox if len(bbox) == 4 else [bbox[0], bbox[1], bbox[3], bbox[4]]  # no heights
             boxes = [(minx, miny, maxx, maxy)]
@@ -231,8 +248,8 @@ class PostGISProvider(BaseProvider):
         if datetime_ and self.time_field:
             clauses.append(self._datetime_clause(datetime_, params))
         if not clauses:
-            return sql.SQL(""), params
-        return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+            return Where(sql.SQL(""), params, False)
+        return Where(sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params, True)
 
     def _datetime_clause(self, datetime_, params):
         column = sql.SQL("t.{}").format(sql.Identifier(self.time_field))
@@ -249,8 +266,8 @@ class PostGISProvider(BaseProvider):
             params.append(end)
         return sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")
 
-    def _number_matched(self, where, params, counting_needed=True):
-        if not params and self.feature_count is not None:  # unfiltered: the registry's exact count
+    def _number_matched(self, where, params, filtered, counting_needed=True):
+        if not filtered and self.feature_count is not None:  # unfiltered: the registry's exact count
             return int(self.feature_count)
         if not self.count or not counting_needed:
             return None

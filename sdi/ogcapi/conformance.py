@@ -10,6 +10,8 @@ from pygeoapi.api import API, APIRequest
 from pygeoapi.formats import F_HTML
 from pygeoapi.util import render_j2_template, to_json
 
+from layers.cql2_sql import SUPPORTED_CONFORMANCE
+
 OGC = "http://www.opengis.net/spec"
 CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-common-1/1.0/conf/core",
@@ -26,6 +28,11 @@ CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables",
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     f"{OGC}/ogcapi-common-3/1.0/conf/schemas",
+    # Filtering (Part 3) with CQL2: the four classes QGIS needs before it pushes filters to the server,
+    # plus every CQL2 class layers.cql2_sql implements and tests.
+    f"{OGC}/ogcapi-features-3/1.0/conf/filter",
+    f"{OGC}/ogcapi-features-3/1.0/conf/features-filter",
+    *SUPPORTED_CONFORMANCE,
 ])
 
 
