@@ -7,24 +7,13 @@ from psycopg import sql
 
 from layers.crs import from_wgs84, to_wgs84
 from layers.loading import ImportRefused
+from layers.ogc_provider import PG_TO_JSON_SCHEMA
 
 # Generous box around Vietnam (incl. its islands): data outside it was declared in the wrong CRS.
 VIETNAM_LON = (100.0, 118.0)
 VIETNAM_LAT = (6.0, 24.5)
 EXAMPLES = 5
 
-PG_TO_JSON_SCHEMA = {
-    "smallint": {"type": "integer"},
-    "integer": {"type": "integer"},
-    "bigint": {"type": "integer"},
-    "numeric": {"type": "number"},
-    "real": {"type": "number"},
-    "double precision": {"type": "number"},
-    "boolean": {"type": "boolean"},
-    "date": {"type": "string", "format": "date"},
-    "timestamp without time zone": {"type": "string", "format": "date-time"},
-    "timestamp with time zone": {"type": "string", "format": "date-time"},
-}
 BASE_TYPES = {"POINT": "Point", "MULTIPOINT": "Point", "LINESTRING": "LineString", "MULTILINESTRING": "LineString",
               "POLYGON": "Polygon", "MULTIPOLYGON": "Polygon"}
 COLLECTION_DIMENSION = {"Point": 1, "LineString": 2, "Polygon": 3}
