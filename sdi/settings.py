@@ -1,6 +1,7 @@
 """Settings, 12-factor: everything that differs between machines comes from the environment.
 
-DATABASE_URL            postgis://user:pass@host:port/db (default: the project-local cluster of deploy/postgis.sh)
+DATABASE_URL            postgis://user:pass@host:port/db (default: the project-local cluster of deploy/postgis.sh,
+                        on SDI_PG_PORT, default 54329)
 SDI_SECRET_KEY          Django secret key (a fixed dev key is used when SDI_DEBUG=1 or unset in dev)
 SDI_DEBUG               1 to enable Django debug pages
 SDI_ALLOWED_HOSTS       comma-separated host names (default: localhost,127.0.0.1,[::1])
@@ -38,7 +39,9 @@ if SDI_BASE_URL and SDI_BASE_URL.startswith("https://"):
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgis://sdi:sdi@127.0.0.1:54329/sdi"),
+        os.environ.get("DATABASE_URL") or "postgis://{user}:{password}@127.0.0.1:{port}/{db}".format(
+            user=os.environ.get("SDI_PG_USER", "sdi"), password=os.environ.get("SDI_PG_PASSWORD", "sdi"),
+            port=os.environ.get("SDI_PG_PORT", "54329"), db=os.environ.get("SDI_PG_DB", "sdi")),
         engine="django.contrib.gis.db.backends.postgis",
         conn_max_age=600,
         conn_health_checks=True,
