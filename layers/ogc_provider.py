@@ -54,15 +54,20 @@ class Where(NamedTuple):
     filtered: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class PageRequest:
-    """What the web layer tells the provider about an /items request, so it can hand out keyset links.
+    """What the web layer tells the provider about an /items request, and what the provider hands back.
 
-    pygeoapi's own next links use offset=…, which makes every page cost the scan of all pages before it.
+    - keyset links: pygeoapi's own next links use offset=…, so every page costs the scan of all pages before it;
+    - raw features: for a GeoJSON response the provider leaves `features` empty and puts PostGIS's JSON text in
+      `features_json`, which the web layer splices into pygeoapi's response. Parsing that text into Python and
+      serialising it again was ¾ of the time of a 1000-feature page.
     """
 
     url: str  # absolute URL of this /items request, query string included
     cursor: int | None  # the last id of the previous page (the `cursor` query parameter)
+    raw_json: bool = False  # the caller can splice `features_json` into the response
+    features_json: str | None = None  # set by the provider when raw_json
 
     def next_link(self, last_id) -> dict:
         parts = urlsplit(self.url)
@@ -189,18 +194,22 @@ class PostGISProvider(BaseProvider):
             page_params = [*params, cursor]
         feature = self._feature_sql(select_properties, skip_geometry, self._output_srid(crs_transform_spec))
         order = self._order_by(sortby)
+        raw = bool(paging and paging.raw_json)
         # Pick the page's rows first, build JSON for those rows only (never for rows skipped by OFFSET).
         query = sql.SQL(
-            "SELECT coalesce(json_agg(f.feature), '[]'::json) FROM ("
-            "SELECT {feature} AS feature FROM (SELECT * FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) t "
-            "ORDER BY {order}) f"
-        ).format(feature=feature, table=self._table(), where=page_where, order=order)
-        (features,) = self._fetch(query, [*page_params, limit, offset])[0]
-        collection = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+            "SELECT coalesce(json_agg(f.feature), '[]'::json){cast}, count(*), max(f.id) FROM ("
+            "SELECT {feature} AS feature, t.{id} AS id FROM "
+            "(SELECT * FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) t ORDER BY {order}) f"
+        ).format(cast=sql.SQL("::text" if raw else ""), feature=feature, id=sql.Identifier(self.id_field),
+                 table=self._table(), where=page_where, order=order)
+        features, returned, last_id = self._fetch(query, [*page_params, limit, offset])[0]
+        if raw:
+            paging.features_json, features = features, []
+        collection = {"type": "FeatureCollection", "features": features, "numberReturned": returned}
         if matched is not None:
             collection["numberMatched"] = matched
-        if paging and features and len(features) == limit:
-            collection["links"] = [paging.next_link(features[-1]["id"])]
+        if paging and returned == limit:  # pages are in id order here, so the last id is the largest
+            collection["links"] = [paging.next_link(last_id)]
         return collection
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):

@@ -78,3 +78,15 @@ def test_unfiltered_count_comes_from_the_registry_when_given(definition):
     provider = PostGISProvider({**definition, "feature_count": 228})
     assert provider.query(limit=1)["numberMatched"] == 228
     assert provider.query(limit=1, bbox=[105.7, 10.0, 105.8, 10.1])["numberMatched"] < 228
+
+
+def test_http_geojson_spliced_from_postgis_text_equals_the_provider_output(definition, ogcapi):
+    """The web layer splices PostGIS's JSON text into pygeoapi's response; it must equal the parsed path."""
+    import requests
+
+    provider = PostGISProvider(definition)
+    expected = provider.query(limit=50)["features"]
+    served = requests.get(f"{ogcapi}/collections/mekong-delta-districts-population-2009/items",
+                          params={"limit": 50}, timeout=30).json()
+    assert served["features"] == expected
+    assert served["numberReturned"] == 50 and served["numberMatched"] == 228

@@ -127,9 +127,7 @@ def items(request, collection_id):
         return ogc_exception(400, "InvalidParameterValue", "cursor must be the integer id from a next link")
     if problem := filter_problem(request):
         return ogc_exception(400, "InvalidParameterValue", problem)
-    wants_html = request.GET.get("f") == "html" or ("f" not in request.GET and "text/html" in request.headers.get("Accept", ""))
-    page = None if wants_html else PageRequest(url=base_url(request) + request.get_full_path().removeprefix("/ogcapi"),
-                                                   cursor=cursor)
+    page = page_request(request, cursor)
     if request.GET.get("filter-lang") in ("cql2-json", "cql-json") and "filter" in request.GET:
         # pygeoapi reads a GET filter as CQL2 text only; it reads CQL2 JSON from the body, so move it there.
         params = request.GET.copy()
@@ -137,9 +135,12 @@ def items(request, collection_id):
         request.GET = params
     token = current_page_request.set(page)
     try:
-        return execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
+        response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
     finally:
         current_page_request.reset(token)
+    if page and page.features_json is not None and response.status_code == 200 and request.method != "HEAD":
+        splice_features(response, page.features_json)
+    return response
 
 
 def filter_problem(request) -> str | None:
@@ -158,6 +159,26 @@ def filter_problem(request) -> str | None:
     except Exception as exc:  # pygeofilter raises lark, JSON and its own errors
         return f"malformed {language if request.method != 'POST' else 'cql2-json'} filter: {str(exc).strip()[:300]}"
     return None
+
+
+def page_request(request, cursor: int | None) -> PageRequest | None:
+    """Keyset links for machine formats (pygeoapi's HTML template pages by offset); raw features for GeoJSON."""
+    fmt = request.GET.get("f")
+    accept = request.headers.get("Accept", "")
+    if fmt == "html" or (fmt is None and "text/html" in accept):
+        return None
+    geojson = fmt == "json" or (fmt is None and "ld+json" not in accept)
+    url = base_url(request) + request.get_full_path().removeprefix("/ogcapi")
+    return PageRequest(url=url, cursor=cursor, raw_json=geojson)
+
+
+def splice_features(response: HttpResponse, features_json: str) -> None:
+    """Put PostGIS's features JSON into pygeoapi's FeatureCollection, whose `features` it left empty."""
+    body = response.content.decode("utf-8")
+    marker = '"features":[]'
+    if body.count(marker) != 1:  # never guess: pygeoapi's output changed shape
+        raise RuntimeError("cannot find the empty features array in pygeoapi's items response")
+    response.content = body.replace(marker, f'"features":{features_json}').encode("utf-8")
 
 
 @read_only
