@@ -115,3 +115,16 @@ def test_bbox_crs_in_latitude_first_order_selects_the_same_features(ogcapi):
 def test_unsupported_crs_is_a_400(ogcapi):
     response = requests.get(f"{ogcapi}/collections/cantho-districts/items", params={"crs": EPSG(32648)}, timeout=30)
     assert response.status_code == 400 and "not supported" in response.json()["description"]
+
+
+def test_a_crs84_bbox_selects_vn2000_features_by_the_official_transformation(ogcapi, vn2000_parcels):
+    to_wgs84 = official(5897, 4326)
+    first, second = vn2000_parcels
+    lons, lats = zip(*(to_wgs84.transform(x, y) for x, y in first))
+    margin = 2e-5  # ~2 m: the squares are 20 m apart
+    box = f"{min(lons) - margin},{min(lats) - margin},{max(lons) + margin},{max(lats) + margin}"
+    found = get(f"{ogcapi}/collections/t-vn2000-parcels/items", bbox=box).json()
+    assert [f["properties"]["so_thua"] for f in found["features"]] == [1]
+    in_storage_crs = f"{first[0][0] - 1},{first[0][1] - 1},{second[2][0] + 1},{second[2][1] + 1}"
+    both = get(f"{ogcapi}/collections/t-vn2000-parcels/items", **{"bbox": in_storage_crs, "bbox-crs": EPSG(5897)}).json()
+    assert sorted(f["properties"]["so_thua"] for f in both["features"]) == [1, 2]

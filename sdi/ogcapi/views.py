@@ -17,11 +17,13 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from layers.ogc_provider import PageRequest, current_page_request
+from sdi.ogcapi import bbox
 from sdi.ogcapi import conformance as sdi_conformance
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
+itemtypes_api.transform_bbox = bbox.transform_bbox  # see sdi/ogcapi/bbox.py for why
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 
