@@ -5,6 +5,7 @@ Admin, REST API and management commands all call these functions; none of them t
 import logging
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from psycopg import sql
 
 from layers.loading import ImportRefused
 from layers.loading.checks import attribute_schema, check_and_measure, table_ident, text_columns
+from layers.loading.indexes import index_attributes
 from layers.loading.ogr import copy_to_staging
 from layers.loading.prepare import prepare_source
 from layers.loading.text import redecode_table
@@ -97,6 +99,7 @@ def import_vector_dataset(
     replace the published table and registry row. Any refusal leaves what was published untouched.
     """
     progress = on_progress or (lambda percent, stage: None)
+    started = time.perf_counter()
     _check_request(slug, metadata, replace, user)
     sector = Sector.objects.get(code=metadata.sector)
     agency = Agency.objects.filter(code=metadata.agency).first() if metadata.agency else None
@@ -124,9 +127,13 @@ def import_vector_dataset(
             dataset = _swap_in(slug, staging, prepared.srid, facts, sector, agency, metadata, replace, user)
         finally:
             _drop_table(settings.SDI_STAGING_SCHEMA, staging)
-    progress(100, "published")
+    report["seconds_to_publish"] = round(time.perf_counter() - started, 3)
     log.info("published %s: %d %s features from %s (EPSG:%d)", slug, facts.feature_count, facts.geometry_type,
              prepared.label, prepared.srid)
+    progress(97, "indexing attributes")
+    report["indexed_columns"] = index_attributes(dataset.table_schema, dataset.table_name)
+    report["seconds_to_index"] = round(time.perf_counter() - started, 3)
+    progress(100, "published")
     return ImportResult(dataset, report)
 
 

@@ -18,16 +18,25 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The Django test database, migrated, with the default Cần Thơ datasets loaded once (committed)."""
-    from layers.catalogue import load_catalogue
+def django_db_setup(django_test_environment, django_db_blocker):
+    """The Django test database, migrated, with the default Cần Thơ datasets loaded once (committed).
 
+    Replaces pytest-django's fixture, which creates the test database only when some collected test carries
+    the django_db mark; our server tests talk to the database through real processes instead.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    from layers.catalogue import load_catalogue
     from layers.ogc_provider import close_pools
 
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert settings.DATABASES["default"]["NAME"].startswith("test_"), "refusing to load into a real database"
         load_catalogue(settings.SDI_DEFAULT_DATASETS)
     yield
     close_pools()  # else the pooled connections keep Django from dropping the test database
+    with django_db_blocker.unblock():
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture
