@@ -92,6 +92,9 @@ class Dataset(models.Model):
         NOT_PLANNED = "notPlanned", "not planned"
         UNKNOWN = "unknown", "unknown"
 
+    time_field = models.CharField(max_length=63, blank=True, help_text="date/time column that `datetime=` filters")
+    temporal_begin = models.DateTimeField(null=True, blank=True)
+    temporal_end = models.DateTimeField(null=True, blank=True)
     districts = ArrayField(models.CharField(max_length=100), default=list, blank=True,
                            help_text="Cần Thơ districts the data covers (computed from the district layer)")
     update_frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.UNKNOWN)

@@ -187,6 +187,8 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user
                 table_schema=data_schema, table_name=final_table, id_field="fid", geometry_field="geom",
                 storage_srid=srid, geometry_type=facts.geometry_type, feature_count=facts.feature_count,
                 extent=Polygon.from_bbox((minx, miny, maxx, maxy)), attribute_schema=facts.attribute_schema,
+                time_field=facts.time_field, temporal_begin=facts.temporal_extent[0],
+                temporal_end=facts.temporal_extent[1],
                 districts=facts.districts,  # `published` is left as it was: a replacement does not re-publish
             ),
         )

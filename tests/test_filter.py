@@ -150,3 +150,39 @@ def test_gdal_pushes_the_attribute_filter_to_the_server_and_only_matches_travel(
     sizes = [int(line.split('" 200 ')[1].split()[0]) for line in items if "Ten_Tinh=" in line]
     full = len(requests.get(f"{ogcapi}/collections/{DISTRICTS_2009}/items?f=json&limit=1000", timeout=30).content)
     assert sum(sizes) < full / 10  # 9 of 228 districts travelled, not the whole layer
+
+
+@pytest.fixture(scope="module")
+def inspections(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Environmental inspections with a date: `datetime=` filters on it."""
+    from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+
+    dates = ["2023-01-15", "2023-06-30", "2024-02-10", "2024-11-26"]
+    path = tmp_path_factory.mktemp("time") / "kiem_tra.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"ngay_kiem_tra": d, "co_so": f"Cơ sở {i}"},
+         "geometry": {"type": "Point", "coordinates": [105.7 + i / 100, 10.03]}} for i, d in enumerate(dates)]}),
+        encoding="utf-8")
+    with django_db_blocker.unblock():
+        import_vector_dataset(path, slug="t-inspections", metadata=DatasetMetadata(
+            title_vi="Kiểm tra môi trường", title_en="Inspections", sector="environment", licence_name="x",
+            attribution="x"))
+        yield dates
+        delete_dataset("t-inspections")
+
+
+def test_datetime_filters_on_the_datasets_date_column(ogcapi, inspections):
+    collection = get(f"{ogcapi}/collections/t-inspections").json()
+    assert collection["extent"]["temporal"]["interval"][0][0].startswith("2023-01-15")
+    url = f"{ogcapi}/collections/t-inspections/items"
+
+    def days(**params):
+        response = get(url, **params)
+        assert response.status_code == 200, response.text
+        return sorted(f["properties"]["ngay_kiem_tra"] for f in response.json()["features"])
+
+    assert days(datetime="2023-06-30") == ["2023-06-30"]
+    assert days(datetime="2023-03-01/2024-03-01") == ["2023-06-30", "2024-02-10"]
+    assert days(datetime="../2023-12-31") == ["2023-01-15", "2023-06-30"]
+    assert days(datetime="2024-01-01/..") == ["2024-02-10", "2024-11-26"]
+    assert get(url, datetime="not-a-date").status_code == 400

@@ -27,6 +27,8 @@ class TableFacts:
     attribute_schema: list[dict]
     districts: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    time_field: str = ""
+    temporal_extent: tuple = (None, None)
 
 
 def table_ident(schema: str, table: str) -> sql.Composed:
@@ -199,4 +201,16 @@ def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bo
     normalise_text_to_nfc(schema, table, columns)
     count = found.total - found.without_geometry
     _execute(sql.SQL("ANALYZE {}").format(t))  # before the swap, so the publishing transaction stays short
-    return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report)
+    time_field, temporal_extent = time_dimension(t, columns)
+    return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report, time_field,
+                      temporal_extent)
+
+
+def time_dimension(t, columns: list[dict]) -> tuple[str, tuple]:
+    """The first date/date-time column becomes the dataset's time field (for `datetime=`), with its range."""
+    column = next((c["name"] for c in columns if c.get("format") in ("date", "date-time")), None)
+    if column is None:
+        return "", (None, None)
+    begin, end = _rows(sql.SQL("SELECT min({c})::timestamptz, max({c})::timestamptz FROM {t}").format(
+        c=sql.Identifier(column), t=t))[0]
+    return column, (begin, end)

@@ -46,6 +46,14 @@ def database_definition() -> dict:
     }
 
 
+def extents(dataset: Dataset, bbox: tuple) -> dict:
+    result = {"spatial": {"bbox": list(bbox), "crs": CRS84}}
+    if dataset.time_field:
+        result["temporal"] = {"begin": dataset.temporal_begin, "end": dataset.temporal_end,
+                              "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return result
+
+
 def collection_resource(dataset: Dataset, database: dict) -> dict:
     """One pygeoapi `resources` entry for a dataset."""
     minx, miny, maxx, maxy = dataset.extent.extent if dataset.extent else (-180, -90, 180, 90)
@@ -66,7 +74,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
         },
         "keywords": list(dataset.keywords) or [dataset.slug],
         "links": links,
-        "extents": {"spatial": {"bbox": [minx, miny, maxx, maxy], "crs": CRS84}},
+        "extents": extents(dataset, (minx, miny, maxx, maxy)),
         "providers": [{
             "type": "feature",
             "name": PROVIDER_CLASS,
@@ -79,6 +87,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
             "crs": offered_crs(dataset.storage_srid),
             "fields": dataset.fields,
             "feature_count": dataset.feature_count,
+            "time_field": dataset.time_field or None,
             "attribution": attribution,
         }],
     }
