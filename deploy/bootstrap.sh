@@ -51,9 +51,10 @@ make_venv() {
     "$py" -m venv .venv
   fi
   log "installing the project into .venv (pip)"
-  # (grep drops the notices some pip set-ups print for every package about local index folders)
+  # (grep drops the notices some pip set-ups print for every package about local index folders, and
+  # setuptools' generic editable-install banner)
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
-  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -vE "is ignored: it is neither|BuildBackendWarning|^ *!!|\*{10}|Please be careful|name as your package|wheel_obj|^ *$" || true
   .venv/bin/python -c 'import django, pygeoapi, rasterio, psycopg' ||
     die "the Python environment is incomplete: pip failed (see above)"
   touch "$stamp"

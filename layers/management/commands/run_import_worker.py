@@ -12,4 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=10.0, help="seconds between checks when idle (default 10)")
 
     def handle(self, *args, once: bool, poll: float, **options):
-        run_worker(poll_seconds=poll, once=once)
+        try:
+            run_worker(poll_seconds=poll, once=once)
+        except KeyboardInterrupt:  # Ctrl-C in `make run` reaches the whole process group
+            self.stdout.write("import worker stopped")
