@@ -82,20 +82,41 @@ class Survey:
     without_geometry: int
     invalid: int
     type_counts: dict[str, int]
+    box: tuple | None  # (minx, miny, maxx, maxy) in the storage CRS
+    not_nfc: int  # rows with a text value not in NFC
+    time_field: str
+    time_range: tuple
 
 
-def survey(t) -> Survey:
+def survey(t, columns: list[dict]) -> Survey:
+    """Counts, geometry types, validity, extent, NFC and time range, in one scan."""
     type_counts = [sql.SQL("count(*) FILTER (WHERE GeometryType(geom) = {})").format(sql.Literal(k)) for k in BASE_TYPES]
+    texts = text_columns(columns)
+    not_nfc = sql.SQL(" OR ").join(sql.SQL("{} IS NOT NFC NORMALIZED").format(sql.Identifier(c)) for c in texts) \
+        if texts else sql.SQL("false")
+    time_field = next((c["name"] for c in columns if c.get("format") in ("date", "date-time")), "")
+    time_range = sql.SQL("min({c})::timestamptz, max({c})::timestamptz").format(c=sql.Identifier(time_field)) \
+        if time_field else sql.SQL("NULL::timestamptz, NULL::timestamptz")
     row = _rows(sql.SQL(
         "SELECT count(*), count(*) FILTER (WHERE geom IS NULL OR ST_IsEmpty(geom)), "
         "count(*) FILTER (WHERE NOT ST_IsValid(geom)), {types}, "
-        "count(*) FILTER (WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND GeometryType(geom) NOT IN ({known})) FROM {t}"
-    ).format(types=sql.SQL(", ").join(type_counts), known=sql.SQL(", ").join(map(sql.Literal, BASE_TYPES)), t=t))[0]
-    total, missing, invalid, *counts, other = row
+        "count(*) FILTER (WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND GeometryType(geom) NOT IN ({known})), "
+        "ST_Extent(geom), count(*) FILTER (WHERE {not_nfc}), {time_range} FROM {t}"
+    ).format(types=sql.SQL(", ").join(type_counts), known=sql.SQL(", ").join(map(sql.Literal, BASE_TYPES)),
+             not_nfc=not_nfc, time_range=time_range, t=t))[0]
+    total, missing, invalid, *counts, other, box, nfc, begin, end = row
     types = {k: n for k, n in zip(BASE_TYPES, counts) if n}
     if other:
         types["OTHER"] = other
-    return Survey(total, missing, invalid, types)
+    return Survey(total, missing, invalid, types, parse_box(box), nfc, time_field, (begin, end))
+
+
+def parse_box(box: str | None) -> tuple | None:
+    """PostGIS box2d text 'BOX(minx miny,maxx maxy)' → (minx, miny, maxx, maxy)."""
+    if not box:
+        return None
+    low, high = box[box.index("(") + 1:box.index(")")].split(",")
+    return (*map(float, low.split()), *map(float, high.split()))
 
 
 def drop_features_without_geometry(t, found: Survey, label: str, report: dict) -> None:
@@ -153,13 +174,13 @@ def check_validity(t, geometry_type: str, label: str, repair: bool, report: dict
     return True
 
 
-def wgs84_extent(t, srid: int, label: str) -> tuple[float, float, float, float]:
+def wgs84_extent(box: tuple, srid: int, label: str) -> tuple[float, float, float, float]:
+    """The storage-CRS box in WGS 84; refuse data that is not in or near Vietnam for the declared CRS."""
+    envelope = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {})").format(sql.Literal(srid))
     try:
         with transaction.atomic():
-            (bounds,) = _rows(
-                sql.SQL("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT {} AS b FROM {}) e").format(
-                    to_wgs84(sql.SQL("ST_SetSRID(ST_Extent(geom)::geometry, {})").format(sql.Literal(srid)), srid), t)
-            )
+            (bounds,) = _rows(sql.SQL("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT {} AS b) e")
+                              .format(to_wgs84(envelope, srid)), box)
     except DatabaseError as exc:
         raise ImportRefused(f"{label}: coordinates cannot be transformed from EPSG:{srid} ({exc}); is the CRS right?") from None
     minx, miny, maxx, maxy = bounds
@@ -190,27 +211,19 @@ def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bo
     """Refuse what cannot be published; repair, normalise and measure the rest. Runs on the staging table."""
     t = table_ident(schema, table)
     report: dict = {}
-    found = survey(t)
+    columns = attribute_schema(schema, table)
+    found = survey(t, columns)
     drop_features_without_geometry(t, found, label, report)
     exact_types = None if "OTHER" in found.type_counts else found.type_counts  # else name the odd types exactly
     geometry_type = settle_geometry_type(t, srid, label, exact_types)
+    box = found.box
     if found.invalid and check_validity(t, geometry_type, label, repair, report):
         geometry_type = settle_geometry_type(t, srid, label)
-    extent = wgs84_extent(t, srid, label)
-    columns = attribute_schema(schema, table)
-    normalise_text_to_nfc(schema, table, columns)
-    count = found.total - found.without_geometry
+        box = parse_box(_rows(sql.SQL("SELECT ST_Extent(geom)::text FROM {}").format(t))[0][0])
+    extent = wgs84_extent(box, srid, label)
+    if found.not_nfc:
+        normalise_text_to_nfc(schema, table, columns)
     _execute(sql.SQL("ANALYZE {}").format(t))  # before the swap, so the publishing transaction stays short
-    time_field, temporal_extent = time_dimension(t, columns)
-    return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report, time_field,
-                      temporal_extent)
-
-
-def time_dimension(t, columns: list[dict]) -> tuple[str, tuple]:
-    """The first date/date-time column becomes the dataset's time field (for `datetime=`), with its range."""
-    column = next((c["name"] for c in columns if c.get("format") in ("date", "date-time")), None)
-    if column is None:
-        return "", (None, None)
-    begin, end = _rows(sql.SQL("SELECT min({c})::timestamptz, max({c})::timestamptz FROM {t}").format(
-        c=sql.Identifier(column), t=t))[0]
-    return column, (begin, end)
+    count = found.total - found.without_geometry
+    return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report, found.time_field,
+                      found.time_range if found.time_field else (None, None))
