@@ -130,7 +130,7 @@ def import_vector_dataset(
     report["seconds_to_publish"] = round(time.perf_counter() - started, 3)
     log.info("published %s: %d %s features from %s (EPSG:%d)", slug, facts.feature_count, facts.geometry_type,
              prepared.label, prepared.srid)
-    progress(97, "indexing attributes")
+    progress(97, "analysing and indexing attributes")
     report["indexed_columns"] = index_attributes(dataset.table_schema, dataset.table_name)
     report["seconds_to_index"] = round(time.perf_counter() - started, 3)
     progress(100, "published")

@@ -223,7 +223,6 @@ def check_and_measure(schema: str, table: str, srid: int, label: str, repair: bo
     extent = wgs84_extent(box, srid, label)
     if found.not_nfc:
         normalise_text_to_nfc(schema, table, columns)
-    _execute(sql.SQL("ANALYZE {}").format(t))  # before the swap, so the publishing transaction stays short
     count = found.total - found.without_geometry
     return TableFacts(count, geometry_type, extent, columns, districts_covered(t, srid), report, found.time_field,
                       found.time_range if found.time_field else (None, None))

@@ -1,7 +1,8 @@
-"""B-tree indexes on a published table's attribute columns, so filters, sortby and exact counts use them.
+"""Planner statistics and B-tree indexes on a published table's attribute columns, so filters, sortby and
+exact counts use them.
 
-Built right after the table is published (the data is already served; queries only get faster), one column
-at a time, with CREATE INDEX CONCURRENTLY so readers are never blocked.
+Done right after the table is published (the data is already served and correct; queries only get faster),
+with CREATE INDEX CONCURRENTLY so readers are never blocked.
 """
 import hashlib
 
@@ -20,8 +21,9 @@ def index_name(table: str, column: str) -> str:
 
 
 def index_attributes(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom")) -> list[str]:
-    """Create the missing attribute indexes; returns the columns indexed."""
+    """Analyse the table and create the missing attribute indexes; returns the columns indexed."""
     with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
         cursor.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
             "AND data_type = ANY(%s) ORDER BY ordinal_position",
