@@ -9,7 +9,7 @@ from django.db import connection
 from psycopg import sql
 
 from layers.loading import ImportRefused
-from layers.ogc_provider import transform_sql
+from layers.postgis import transform_sql
 
 from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000, VN2000_GEOGRAPHIC, VN2000_TM3, VN2000_UTM  # noqa: F401
 

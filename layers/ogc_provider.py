@@ -22,7 +22,7 @@ from psycopg import errors, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 from layers.cql2_sql import FilterError, translate
-from layers.vn2000 import VN2000, pinned_srid
+from layers.postgis import PG_TO_JSON_SCHEMA, transform_sql  # noqa: F401 (re-exported)
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderConnectionError,
@@ -40,13 +40,6 @@ CRS84_URIS = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:O
 EPSG_URI = re.compile(r"(?:/EPSG/\d+/|EPSG::?)(\d+)$")
 # EPSG CRSs whose authority axis order is latitude first (the ones the SDI offers).
 LAT_LON_FIRST = {4326, 4756}
-PG_TO_JSON_SCHEMA = {
-    "smallint": {"type": "integer"}, "integer": {"type": "integer"}, "bigint": {"type": "integer"},
-    "numeric": {"type": "number"}, "real": {"type": "number"}, "double precision": {"type": "number"},
-    "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"},
-    "timestamp without time zone": {"type": "string", "format": "date-time"},
-    "timestamp with time zone": {"type": "string", "format": "date-time"},
-}
 
 _pools: dict[str, ConnectionPool] = {}
 
@@ -122,19 +115,6 @@ def conninfo_from(data: dict | str) -> str:
     # short queries; concurrent requests already keep the cores busy.
     parts.append(f"options='-c statement_timeout={timeout_ms} -c jit=off -c max_parallel_workers_per_gather=0'")
     return " ".join(parts)
-
-
-def transform_sql(geometry: sql.Composable, from_srid: int, to_srid: int) -> sql.Composable:
-    """PostGIS reprojection; to or from VN-2000 it goes through the pinned SRIDs (layers.vn2000), so the
-    official EPSG:6960 datum shift applies (left to choose, PROJ takes EPSG:5194 at Cần Thơ, 0.8 m off)."""
-    if from_srid == to_srid:
-        return geometry
-    if from_srid in VN2000:
-        geometry = sql.SQL("ST_SetSRID({}, {})").format(geometry, sql.Literal(pinned_srid(from_srid)))
-    transformed = sql.SQL("ST_Transform({}, {})").format(geometry, sql.Literal(pinned_srid(to_srid)))
-    if to_srid in VN2000:
-        transformed = sql.SQL("ST_SetSRID({}, {})").format(transformed, sql.Literal(to_srid))
-    return transformed
 
 
 def srid_of(crs_uri: str | None) -> int:

@@ -6,7 +6,6 @@ import requests
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 
-from layers.models import Dataset
 from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 

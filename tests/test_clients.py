@@ -1,5 +1,4 @@
 """Real clients: GDAL's OGC API – Features driver (what QGIS's GDAL-based tools and ogr2ogr use)."""
-import json
 import subprocess
 
 import pytest

@@ -7,7 +7,6 @@ import requests
 from pyproj import Transformer
 from pyproj.transformer import TransformerGroup
 
-from layers.models import Dataset
 from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,4 @@
 """Every format and encoding an admin may bring, and every way a file can be wrong: through GDAL into PostGIS."""
-import io
 import json
 import subprocess
 import unicodedata
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
 from django.db import connection
 from pyproj.transformer import TransformerGroup
 

@@ -1,9 +1,7 @@
 """A dataset registered by any process is served by every server process on its next request, no restart."""
 import json
 
-import pytest
 import requests
-from django.conf import settings
 
 from layers.models import Dataset
 from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset

@@ -7,7 +7,7 @@ from psycopg import sql
 
 from layers.crs import from_wgs84, to_wgs84
 from layers.loading import ImportRefused
-from layers.ogc_provider import PG_TO_JSON_SCHEMA
+from layers.postgis import PG_TO_JSON_SCHEMA
 
 # Generous box around Vietnam (incl. its islands): data outside it was declared in the wrong CRS.
 VIETNAM_LON = (100.0, 118.0)
