@@ -73,6 +73,22 @@ class PageRequest:
                 "href": urlunsplit(parts._replace(query=urlencode(query)))}
 
 
+@dataclass(frozen=True)
+class RequestedBox:
+    """The bbox as the client sent it (x/y order, its CRS), so the provider can test the exact box.
+
+    pygeoapi hands the provider only the bounds of the box transformed into the storage CRS, which is a larger,
+    axis-aligned box once the CRSs differ (a lon/lat box is turned ~0.1° in VN-2000 TM-3)."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+    srid: int
+
+
+current_requested_box: ContextVar[RequestedBox | None] = ContextVar("current_requested_box", default=None)
+
 # Set per request by the web layer (sdi.ogcapi.views); unset, pygeoapi's offset links are used.
 current_page_request: ContextVar[PageRequest | None] = ContextVar("current_page_request", default=None)
 _pools_lock = threading.Lock()
@@ -180,11 +196,13 @@ class PostGISProvider(BaseProvider):
         feature = self._feature_sql(select_properties, skip_geometry, self._output_srid(crs_transform_spec))
         order = self._order_by(sortby)
         raw = bool(paging and paging.raw_json)
-        # Pick the page's rows first, build JSON for those rows only (never for rows skipped by OFFSET).
+        # Pick the page's ids first (a deep OFFSET then skips index entries, not whole rows), then build JSON
+        # for those rows only.
         query = sql.SQL(
             "SELECT coalesce(json_agg(f.feature), '[]'::json){cast}, count(*), max(f.id) FROM ("
-            "SELECT {feature} AS feature, t.{id} AS id FROM "
-            "(SELECT * FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) t ORDER BY {order}) f"
+            "SELECT {feature} AS feature, t.{id} AS id FROM {table} t JOIN "
+            "(SELECT t.{id} AS page_id FROM {table} t {where} ORDER BY {order} LIMIT %s OFFSET %s) page "
+            "ON t.{id} = page.page_id ORDER BY {order}) f"
         ).format(cast=sql.SQL("::text" if raw else ""), feature=feature, id=sql.Identifier(self.id_field),
                  table=self._table(), where=page_where, order=order)
         features, returned, last_id = self._fetch(query, [*page_params, limit, offset])[0]
@@ -236,6 +254,14 @@ class PostGISProvider(BaseProvider):
                 for _ in boxes)))
             for box in boxes:
                 params += [*box, self.storage_srid]
+            exact = current_requested_box.get()
+            if exact and exact.srid != self.storage_srid and exact.minx <= exact.maxx:
+                # the bounds above use the index; this keeps only what touches the box the client drew
+                envelope = sql.SQL("ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, {srid}), %s)").format(
+                    srid=sql.Literal(exact.srid))
+                clauses.append(sql.SQL("ST_Intersects(t.{g}, {box})").format(
+                    g=sql.Identifier(self.geom_field), box=transform_sql(envelope, exact.srid, self.storage_srid)))
+                params += [exact.minx, exact.miny, exact.maxx, exact.maxy, (exact.maxx - exact.minx) / 32]
         for name, value in properties:
             clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))
             params.append(self._typed_value(name, value))

@@ -23,7 +23,8 @@ def index_name(table: str, column: str) -> str:
 def index_attributes(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom")) -> list[str]:
     """Analyse the table and create the missing attribute indexes; returns the columns indexed."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+        # VACUUM also sets the visibility map, so paging by id can use index-only scans.
+        cursor.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
         cursor.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
             "AND data_type = ANY(%s) ORDER BY ordinal_position",
