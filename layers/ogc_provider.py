@@ -128,8 +128,10 @@ def conninfo_from(data: dict | str) -> str:
     parts = [f"{key}='{str(data[key])}'" for key in keys if data.get(key) not in (None, "")]
     timeout_ms = int(os.environ.get("SDI_STATEMENT_TIMEOUT_MS", "30000"))
     # JIT compilation and parallel workers cost more to start (~0.4 s and ~25 ms) than they save on these
-    # short queries; concurrent requests already keep the cores busy.
-    parts.append(f"options='-c statement_timeout={timeout_ms} -c jit=off -c max_parallel_workers_per_gather=0'")
+    # short queries; concurrent requests already keep the cores busy. psycopg prepares repeated statements,
+    # and a generic plan cannot see the bbox values: always plan with the actual values.
+    parts.append(f"options='-c statement_timeout={timeout_ms} -c jit=off -c max_parallel_workers_per_gather=0 "
+                 f"-c plan_cache_mode=force_custom_plan'")
     return " ".join(parts)
 
 
