@@ -12,11 +12,18 @@ DB=${SDI_PG_DB:-sdi}
 DB_USER=${SDI_PG_USER:-sdi}
 DB_PASSWORD=${SDI_PG_PASSWORD:-sdi}
 log() { printf '\033[1;34m[sdi]\033[0m %s\n' "$*"; }
+
+# As root the server runs as `postgres`, which must be able to reach the data folder. A checkout under a
+# private directory (e.g. /root) cannot be reached: keep the cluster under /var/tmp instead, one per checkout.
+if [ -z "${SDI_PGDATA:-}" ] && [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 \
+   && ! runuser -u postgres -- test -x "$REPO"; then
+  PGDATA_DIR=/var/tmp/cantho-sdi-pg-$(printf '%s' "$REPO" | md5sum | cut -c1-10)
+fi
 die() { printf '\033[1;31m[sdi] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # PostgreSQL refuses to run as root: as root, run the server as the `postgres` user.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 psql_admin() { as_owner "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGDATA_DIR/run" -p "$PORT" -d postgres "$@"; }
 
