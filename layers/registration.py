@@ -18,22 +18,20 @@ from django.db import transaction
 
 from layers.crs import UnknownCRS, ensure_known, parse_crs
 from layers.jobs import submit_import
-from layers.loading import ImportRefused
 from layers.loading.encodings import LEGACY_ENCODINGS
-from layers.models import Agency, Dataset, ImportJob, Sector
-from layers.services import SLUG_RE, DatasetMetadata, PermissionRefused, can_modify, registry_changed
+from layers.models import Dataset, ImportJob
+from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
+    DatasetMetadata,
+    PermissionRefused,
+    RequestRefused,
+    can_modify,
+    check_request,
+    registry_changed,
+)
 
 AUTO = ("", "auto", "detect")  # "let the loader find out", for the CRS and the encoding
 METADATA_FIELDS = tuple(DatasetMetadata.__dataclass_fields__)
 REQUIRED_METADATA = ("title_vi", "title_en", "sector", "licence_name", "attribution")
-
-
-class RequestRefused(ImportRefused):
-    """A request refused before anything is queued; `field` names the part of the request at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class UploadTooLarge(RequestRefused):
@@ -87,27 +85,7 @@ def check_import_request(*, slug: str, metadata: DatasetMetadata, crs: str | int
 
     Raises RequestRefused (a bad request) or PermissionRefused (replacing someone else's dataset).
     """
-    if not SLUG_RE.match(slug or ""):
-        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
-                             f"letter or digit", field="slug")
-    existing = Dataset.objects.filter(slug=slug).first()
-    if existing and not replace:
-        raise RequestRefused(f"dataset {slug!r} already exists (replace it explicitly)", field="slug")
-    if replace and existing is None:
-        raise RequestRefused(f"there is no dataset {slug!r} to replace", field="slug")
-    if existing and not can_modify(user, existing):
-        raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
-    if not Sector.objects.filter(code=metadata.sector).exists():
-        raise RequestRefused(f"unknown sector {metadata.sector!r} (sectors: "
-                             f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
-    if metadata.agency and not Agency.objects.filter(code=metadata.agency).exists():
-        raise RequestRefused(f"unknown agency {metadata.agency!r}", field="agency")
-    if metadata.access_level not in Dataset.Access.values:
-        raise RequestRefused(f"unknown access level {metadata.access_level!r} (choose "
-                             f"{', '.join(Dataset.Access.values)})", field="access_level")
-    if metadata.update_frequency not in Dataset.Frequency.values:
-        raise RequestRefused(f"unknown update frequency {metadata.update_frequency!r} (choose "
-                             f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
+    check_request(slug, metadata, replace=replace, user=user, require_existing=True)
     return CheckedRequest(slug, metadata, _check_crs(crs), _check_encoding(encoding), replace)
 
 

@@ -60,6 +60,14 @@ class PermissionRefused(ImportRefused):
     """The user may not change this dataset."""
 
 
+class RequestRefused(ImportRefused):
+    """A request refused before any data is read; `field` names the part of the request at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 def registry_changed() -> int:
     """Bump the registry version so every worker rebuilds its pygeoapi configuration on its next request."""
     RegistryVersion.objects.update_or_create(id=1, defaults={})
@@ -100,7 +108,7 @@ def import_vector_dataset(
     """
     progress = on_progress or (lambda percent, stage: None)
     started = time.perf_counter()
-    _check_request(slug, metadata, replace, user)
+    check_request(slug, metadata, replace=replace, user=user)
     sector = Sector.objects.get(code=metadata.sector)
     agency = Agency.objects.filter(code=metadata.agency).first() if metadata.agency else None
     staging = f"{table_name_for(slug)[:40]}_{uuid.uuid4().hex[:12]}"
@@ -137,21 +145,32 @@ def import_vector_dataset(
     return ImportResult(dataset, report)
 
 
-def _check_request(slug: str, metadata: DatasetMetadata, replace: bool, user) -> None:
-    if not SLUG_RE.match(slug):
-        raise ImportRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_'")
+def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, require_existing: bool = False) -> None:
+    """What can be refused about an import before reading any data (one place for every front door).
+
+    Raises RequestRefused (naming the field at fault) or PermissionRefused (someone else's dataset).
+    """
+    if not SLUG_RE.match(slug or ""):
+        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
+                             f"letter or digit", field="slug")
     existing = Dataset.objects.filter(slug=slug).first()
     if existing and not replace:
-        raise ImportRefused(f"dataset {slug!r} already exists (replace it explicitly)")
+        raise RequestRefused(f"dataset {slug!r} already exists (replace it explicitly)", field="slug")
+    if require_existing and replace and existing is None:
+        raise RequestRefused(f"there is no dataset {slug!r} to replace", field="slug")
     if existing and not can_modify(user, existing):
         raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
     if not Sector.objects.filter(code=metadata.sector).exists():
-        raise ImportRefused(f"unknown sector {metadata.sector!r} (sectors: "
-                            f"{', '.join(Sector.objects.values_list('code', flat=True))})")
+        raise RequestRefused(f"unknown sector {metadata.sector!r} (sectors: "
+                             f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
+    if metadata.agency and not Agency.objects.filter(code=metadata.agency).exists():
+        raise RequestRefused(f"unknown agency {metadata.agency!r}", field="agency")
     if metadata.access_level not in Dataset.Access.values:
-        raise ImportRefused(f"unknown access level {metadata.access_level!r} (choose {', '.join(Dataset.Access.values)})")
+        raise RequestRefused(f"unknown access level {metadata.access_level!r} (choose "
+                             f"{', '.join(Dataset.Access.values)})", field="access_level")
     if metadata.update_frequency not in Dataset.Frequency.values:
-        raise ImportRefused(f"unknown update frequency {metadata.update_frequency!r}")
+        raise RequestRefused(f"unknown update frequency {metadata.update_frequency!r} (choose "
+                             f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
 
 
 def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user) -> Dataset:
