@@ -86,6 +86,25 @@ class RequestedBox:
     maxy: float
     srid: int
 
+    @classmethod
+    def from_query(cls, bbox: str | None, bbox_crs: str | None) -> "RequestedBox | None":
+        """From the `bbox` and `bbox-crs` query values (EPSG:4326 and 4756 come latitude first); None when
+        absent or malformed, for pygeoapi to answer with its 400."""
+        crs = bbox_crs or "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+        try:
+            numbers = [float(v) for v in (bbox or "").split(",")]
+            srid = srid_of(crs)
+        except (ValueError, ProviderInvalidQueryError):
+            return None
+        if len(numbers) == 6:
+            numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+        if len(numbers) != 4:
+            return None
+        a, b, c, d = numbers
+        if srid in LAT_LON_FIRST and crs not in CRS84_URIS:
+            return cls(b, a, d, c, srid)
+        return cls(a, b, c, d, srid)
+
 
 current_requested_box: ContextVar[RequestedBox | None] = ContextVar("current_requested_box", default=None)
 

@@ -16,17 +16,7 @@ from pygeoapi.api import APIRequest, apply_gzip
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
-from layers.ogc_provider import (
-    CRS84_URIS,
-    LAT_LON_FIRST,
-    PageRequest,
-    RequestedBox,
-    current_page_request,
-    current_requested_box,
-    srid_of,
-)
-from pygeoapi.provider.base import ProviderGenericError
-from sdi.ogcapi.config import CRS84
+from layers.ogc_provider import PageRequest, RequestedBox, current_page_request, current_requested_box
 from sdi.ogcapi import bbox
 from sdi.ogcapi import conformance as sdi_conformance
 from sdi.ogcapi.api_cache import get_api
@@ -146,7 +136,7 @@ def items(request, collection_id):
         request._body = params.pop("filter")[0].encode("utf-8")
         request.GET = params
     token = current_page_request.set(page)
-    box_token = current_requested_box.set(requested_box(request))
+    box_token = current_requested_box.set(RequestedBox.from_query(request.GET.get("bbox"), request.GET.get("bbox-crs")))
     try:
         response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
     finally:
@@ -173,24 +163,6 @@ def filter_problem(request) -> str | None:
     except Exception as exc:  # pygeofilter raises lark, JSON and its own errors
         return f"malformed {language if request.method != 'POST' else 'cql2-json'} filter: {str(exc).strip()[:300]}"
     return None
-
-
-def requested_box(request) -> RequestedBox | None:
-    """The client's bbox in x/y order (EPSG:4326 and 4756 send latitude first); None if absent or malformed
-    (pygeoapi then answers the 400)."""
-    try:
-        numbers = [float(v) for v in request.GET["bbox"].split(",")]
-        crs = request.GET.get("bbox-crs") or CRS84
-        srid = srid_of(crs)
-    except (KeyError, ValueError, ProviderGenericError):
-        return None
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4:
-        return None
-    miny_first = srid in LAT_LON_FIRST and crs not in CRS84_URIS
-    a, b, c, d = numbers
-    return RequestedBox(b, a, d, c, srid) if miny_first else RequestedBox(a, b, c, d, srid)
 
 
 def page_request(request, cursor: int | None) -> PageRequest | None:
