@@ -18,6 +18,8 @@ from django.db import transaction
 
 from layers.crs import UnknownCRS, ensure_known, parse_crs
 from layers.jobs import submit_import
+from layers.loading import ImportRefused
+from layers.loading.gdal_safety import check_local_path
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
 from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
@@ -126,6 +128,10 @@ def check_source_path(source_path: str, user) -> Path:
     """A file already on the server: superusers only (it can name any file the service may read)."""
     if user is None or not user.is_superuser:
         raise PermissionRefused("source_path: only superusers may import a file that is already on the server")
+    try:
+        check_local_path(source_path)
+    except ImportRefused as exc:
+        raise RequestRefused(f"source_path: {exc}", field="source_path") from None
     path = Path(source_path)
     if not path.is_absolute():
         raise RequestRefused(f"source_path {source_path!r} must be an absolute path on the server",

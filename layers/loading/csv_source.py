@@ -1,11 +1,13 @@
-"""CSV with lon/lat or WKT columns → a GDAL VRT, after checking that the coordinates are numbers.
+"""CSV with lon/lat or WKT columns → a comma-separated copy and the CSV driver's open options that read it.
 
 GDAL alone turns a coordinate cell holding text into a NULL geometry without a word; we read the columns
-first so the admin is told which row and column are wrong.
+first so the admin is told which row and column are wrong. The CSV is read by GDAL's own CSV driver (never
+through a VRT, which GDAL refuses for uploads: layers.loading.gdal_safety). The copy is comma-separated
+because GDAL detects only comma, semicolon and tab, while people also send "|".
 """
 import csv
+from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from layers.loading import ImportRefused
 
@@ -14,10 +16,19 @@ LAT_NAMES = ("lat", "latitude", "y", "vi_do", "vido", "vi do", "northing")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "shape")
 
 
-def csv_as_vrt(csv_path: Path, srid: int, workdir: Path) -> Path:
-    """Write a VRT that reads `csv_path` (UTF-8) as a point or WKT layer in `srid`; refuse bad coordinates."""
+@dataclass(frozen=True)
+class CsvSource:
+    path: Path  # the comma-separated UTF-8 copy GDAL reads
+    open_options: dict  # the CSV driver's: which columns hold the geometry, and guessed column types
+
+
+def csv_for_gdal(csv_path: Path, workdir: Path) -> CsvSource:
+    """Check `csv_path` (UTF-8) and write the copy GDAL reads as a point or WKT layer; refuse bad coordinates."""
     label = csv_path.name
-    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+    target = workdir / "csv" / csv_path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle, \
+            open(target, "w", encoding="utf-8", newline="") as out:
         sample = handle.read(64 * 1024)
         handle.seek(0)
         try:
@@ -25,9 +36,11 @@ def csv_as_vrt(csv_path: Path, srid: int, workdir: Path) -> Path:
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(handle, dialect)
+        writer = csv.writer(out, lineterminator="\n")
         header = next(reader, None)
         if not header:
             raise ImportRefused(f"{label}: is empty")
+        writer.writerow(header)
         columns = {name.strip().lower(): name for name in header}
         wkt = next((columns[n] for n in WKT_NAMES if n in columns), None)
         lon = next((columns[n] for n in LON_NAMES if n in columns), None)
@@ -35,36 +48,25 @@ def csv_as_vrt(csv_path: Path, srid: int, workdir: Path) -> Path:
         if not wkt and not (lon and lat):
             raise ImportRefused(f"{label}: no coordinate columns; name them lon/lat (or x/y, kinh_do/vi_do) or wkt "
                                 f"(columns found: {', '.join(header[:12])})")
-        if not wkt:
-            _check_numeric(label, reader, header.index(lon), header.index(lat), lon, lat)
-    layer = csv_path.stem
+        check = None if wkt else (header.index(lon), header.index(lat), lon, lat)
+        for row_number, row in enumerate(reader, start=2):
+            if check:
+                _check_numeric(label, row_number, row, *check)
+            writer.writerow(row)
     if wkt:
-        geometry = f'<GeometryField encoding="WKT" field={quoteattr(wkt)} reportSrcColumn="false"/>'
+        # The WKT column becomes the geometry and is not kept as text (as the VRT did before).
+        options = {"GEOM_POSSIBLE_NAMES": wkt, "KEEP_GEOM_COLUMNS": "NO"}
     else:
-        geometry = f'<GeometryField encoding="PointFromColumns" x={quoteattr(lon)} y={quoteattr(lat)}/>'
-    vrt = workdir / f"{layer}.vrt"
-    vrt.write_text(
-        "<OGRVRTDataSource>\n"
-        f"  <OGRVRTLayer name={quoteattr(layer)}>\n"
-        f"    <SrcDataSource relativeToVRT=\"0\">{escape(str(csv_path))}</SrcDataSource>\n"
-        "    <OpenOptions><OOI key=\"AUTODETECT_TYPE\">YES</OOI><OOI key=\"GEOM_POSSIBLE_NAMES\">-</OOI></OpenOptions>\n"
-        f"    <SrcLayer>{escape(layer)}</SrcLayer>\n"
-        f"    <LayerSRS>EPSG:{srid}</LayerSRS>\n"
-        f"    {geometry}\n"
-        "  </OGRVRTLayer>\n"
-        "</OGRVRTDataSource>\n",
-        encoding="utf-8",
-    )
-    return vrt
+        options = {"X_POSSIBLE_NAMES": lon, "Y_POSSIBLE_NAMES": lat, "KEEP_GEOM_COLUMNS": "YES"}
+    return CsvSource(target, {**options, "AUTODETECT_TYPE": "YES"})
 
 
-def _check_numeric(label, reader, lon_index, lat_index, lon, lat):
-    for row_number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        for index, name in ((lon_index, lon), (lat_index, lat)):
-            value = row[index].strip() if index < len(row) else ""
-            try:
-                float(value)
-            except ValueError:
-                raise ImportRefused(f"{label}: row {row_number}, column {name}: {value!r} is not a number") from None
+def _check_numeric(label, row_number, row, lon_index, lat_index, lon, lat):
+    if not any(cell.strip() for cell in row):
+        return
+    for index, name in ((lon_index, lon), (lat_index, lat)):
+        value = row[index].strip() if index < len(row) else ""
+        try:
+            float(value)
+        except ValueError:
+            raise ImportRefused(f"{label}: row {row_number}, column {name}: {value!r} is not a number") from None

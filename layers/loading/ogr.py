@@ -11,7 +11,8 @@ from django.db import connection
 from pathlib import Path
 
 from layers.loading import ImportRefused
-from layers.loading.inspect import SourceLayer, gdal_path
+from layers.loading.gdal_safety import check_local_path, public_message, subprocess_env
+from layers.loading.inspect import SourceLayer
 
 log = logging.getLogger(__name__)
 PROGRESS_RE = re.compile(r"(\d+)(?=\.\.\.|\s*- done)")
@@ -33,12 +34,19 @@ def copy_to_staging(
     on_progress: Callable[[int], None] | None = None,
     open_options: dict | None = None,
 ) -> None:
-    """Run ogr2ogr into `staging schema.staging_table`, keeping source column names and the source CRS."""
+    """Run ogr2ogr into `staging schema.staging_table`, keeping source column names and the source CRS.
+
+    ogr2ogr reads the source only with the driver that inspected it, with network access off
+    (layers.loading.gdal_safety).
+    """
     target, env = pg_connection_string()
+    env = subprocess_env(env, source.driver)
+    check_local_path(source.path)
     promote = ["-nlt", "PROMOTE_TO_MULTI"] if source.geometry_type in ("Unknown", "Geometry") else []
-    options = [arg for key, value in (open_options or {}).items() for arg in ("-oo", f"{key}={value}")]
+    merged = {**dict(source.open_options), **(open_options or {})}
+    options = [arg for key, value in merged.items() for arg in ("-oo", f"{key}={value}")]
     command = [
-        "ogr2ogr", "-f", "PostgreSQL", target, gdal_path(Path(source.path)), source.layer_name,
+        "ogr2ogr", "-f", "PostgreSQL", target, source.path, source.layer_name,
         "-nln", staging_table,
         "-lco", f"SCHEMA={settings.SDI_STAGING_SCHEMA}",
         "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid", "-lco", "LAUNDER=NO",
@@ -61,6 +69,6 @@ def copy_to_staging(
     stderr = process.stderr.read()
     if process.wait() != 0:
         reason = next((line for line in stderr.splitlines() if "ERROR" in line), stderr.strip()[:300])
-        raise ImportRefused(f"{Path(source.path).name}: GDAL could not load it: {reason}")
+        raise ImportRefused(f"{Path(source.path).name}: GDAL could not load it: {public_message(reason)}")
     if on_progress and last < 100:
         on_progress(100)

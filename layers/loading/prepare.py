@@ -1,15 +1,18 @@
-"""Turn what an admin points at (a file, a zip, a folder, a CSV) into one GDAL-readable layer with a CRS.
+"""Turn what an admin points at (a file, a zip, a KMZ, a folder, a CSV) into one GDAL-readable layer with a CRS.
 
-This is where formats differ; after it every source is loaded by the same ogr2ogr call.
+This is where formats differ; after it every source is loaded by the same ogr2ogr call. Only the formats of
+layers.loading.gdal_safety are read, each by its own driver.
 """
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from layers.crs import CANTHO_DEFAULT_SRID, ensure_known
 from layers.loading import ImportRefused
-from layers.loading.archive import _single_vector_file, unpack_zip
-from layers.loading.csv_source import csv_as_vrt
+from layers.loading.archive import _single_vector_file, extract_zip, unpack_zip
+from layers.loading.csv_source import csv_for_gdal
 from layers.loading.encodings import LEGACY_ENCODINGS, decode, detect
+from layers.loading.gdal_safety import ARCHIVE_SUFFIXES, CHECKED_ARCHIVE_SUFFIXES, accepted_driver, check_local_path
 from layers.loading.inspect import SourceLayer, inspect_source
 
 UTF8_CPG = {"utf-8", "utf8", "65001"}
@@ -31,19 +34,27 @@ def prepare_source(path: Path, workdir: Path, *, layer: str | None, srid: int | 
         raise ImportRefused(f"unknown encoding {encoding!r} (choose one of {', '.join(LEGACY_ENCODINGS)})")
     if srid is not None:
         ensure_known(srid)
+    check_local_path(path)
+    path = path.absolute()  # an absolute path can never be read by GDAL as a connection string
     if not path.exists():
         raise ImportRefused(f"{label}: file not found")
     if path.is_dir():
         path = _single_vector_file(label, path)
-    elif path.suffix.lower() == ".zip":
+    elif path.suffix.lower() in ARCHIVE_SUFFIXES:
         path = unpack_zip(path, workdir / "unzipped")
+    elif path.suffix.lower() in CHECKED_ARCHIVE_SUFFIXES:  # a KMZ: checked by our unzipper, read by LIBKML
+        extract_zip(path, workdir / "checked")
+    accepted_driver(path, label)
     suffix = path.suffix.lower()
 
     if suffix == ".csv":
-        path = csv_as_vrt(_utf8_copy(path, workdir, encoding), srid or 4326, workdir)
-        return PreparedSource(inspect_source(path, layer), srid or 4326, label, encoding=encoding or "utf-8")
+        csv_source = csv_for_gdal(_utf8_copy(path, workdir, encoding), workdir)
+        return PreparedSource(inspect_source(csv_source.path, layer, label=label, open_options=csv_source.open_options),
+                              srid or 4326, label, encoding=encoding or "utf-8")
 
-    source = inspect_source(path, layer)
+    if suffix == ".shp":
+        _check_shapefile_counts(path, label)
+    source = inspect_source(path, layer, label=label)
     detected = source.srid
     if srid is None and detected is None:
         if suffix == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists():
@@ -55,6 +66,23 @@ def prepare_source(path: Path, workdir: Path, *, layer: str | None, srid: int | 
     if suffix == ".shp":
         _shapefile_encoding(path, prepared, encoding)
     return prepared
+
+
+def _check_shapefile_counts(shp: Path, label: str) -> None:
+    """GDAL silently reads only as many features as the .dbf has records, so parts that disagree are refused."""
+    shx = next((p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.exists()), None)
+    dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.exists()), None)
+    if shx is None or dbf is None:
+        return  # GDAL names what is missing
+    with open(shx, "rb") as index, open(dbf, "rb") as table:
+        shx_header, dbf_header = index.read(100), table.read(8)
+    if len(shx_header) < 100 or len(dbf_header) < 8:
+        raise ImportRefused(f"{label}: {shp.name}: its .shx or .dbf is truncated")
+    shapes = (struct.unpack(">i", shx_header[24:28])[0] * 2 - 100) // 8  # file length in 16-bit words, 8-byte entries
+    records = struct.unpack("<I", dbf_header[4:8])[0]
+    if shapes != records:
+        raise ImportRefused(f"{label}: {shp.name} holds {shapes} shapes but {dbf.name} holds {records} records; "
+                            "the parts of the shapefile do not belong together (export it again)")
 
 
 def _shapefile_encoding(shp: Path, prepared: PreparedSource, encoding: str | None) -> None:
