@@ -19,7 +19,7 @@ from django.db import transaction
 from layers.crs import UnknownCRS, ensure_known, parse_crs
 from layers.jobs import submit_import
 from layers.loading import ImportRefused
-from layers.loading.gdal_safety import check_local_path
+from layers.loading.gdal_safety import ARCHIVE_SUFFIXES, accepted_driver, check_local_path
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
 from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
@@ -141,6 +141,18 @@ def check_source_path(source_path: str, user) -> Path:
     return path
 
 
+def check_upload_format(client_name: str) -> None:
+    """Refuse, before saving anything, a file whose suffix names no accepted format (VRT, GML, TAB…)."""
+    name = re.split(r"[\\/]", client_name or "")[-1]
+    saved_as = Path(safe_filename(name))  # the loader goes by the suffix of the saved name
+    if saved_as.suffix.lower() in ARCHIVE_SUFFIXES:
+        return
+    try:
+        accepted_driver(saved_as, name)
+    except ImportRefused as exc:
+        raise RequestRefused(str(exc), field="file") from None
+
+
 def safe_filename(name: str) -> str:
     """The basename of a client's file name, in ASCII letters, digits, '.', '-' and '_', extension kept
     ("C:\\Users\\Thửa đất.ZIP" → "Thua_dat.ZIP"): GDAL and the loader go by the extension."""
@@ -178,6 +190,7 @@ def queue_import(checked: CheckedRequest, *, user, upload: UploadedFile | None =
                              field="file")
     if upload is not None:
         check_upload_size(upload.size)
+        check_upload_format(upload.name)
     path = save_upload(upload) if upload is not None else source_path
     source = f"upload: {upload.name}" if upload is not None else str(path)  # a replacement records its new file
     metadata = DatasetMetadata(**{**vars(checked.metadata), "source": source})
