@@ -158,7 +158,8 @@ def secret_file(tmp_path: Path) -> Path:
 
 # --- the loader (layers.services.import_vector_dataset) ---------------------------------------------------------
 
-def test_a_vrt_reading_our_database_is_refused_and_publishes_nothing(loaded, tmp_path):
+def test_a_vrt_reading_our_database_is_refused_and_publishes_nothing(loaded, tmp_path, staff):
+    assert User.objects.filter(password__startswith="pbkdf2_sha256$").exists()  # there are hashes to steal
     message = refused(loaded, pg_vrt(tmp_path / "users.vrt"), f"{PREFIX}pg", r"^users\.vrt: \.vrt is not an accepted",
                       tmp_path, srid=4326)
     assert "GeoPackage (.gpkg)" in message and "CSV (.csv)" in message  # the accepted formats are named
