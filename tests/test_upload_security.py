@@ -199,8 +199,11 @@ def test_vsicurl_sources_make_no_request(loaded, tmp_path, web):
     assert web.requests == []
 
 
-def test_a_geojson_crs_link_is_not_fetched(loaded, tmp_path, web):
-    """GDAL 3.6 fetches a GeoJSON "link" CRS over HTTP, in-process and in ogr2ogr: the network is off for both."""
+def test_a_geojson_crs_link_is_not_fetched(loaded, tmp_path, web, monkeypatch):
+    """GDAL 3.6 fetches a GeoJSON "link" CRS over HTTP, in-process and in ogr2ogr: the network is off for both,
+    even when no_proxy would let curl bypass a proxy for 127.0.0.1."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     source = tmp_path / "link.geojson"
     source.write_text(json.dumps({"type": "FeatureCollection", "features": [point_feature("Bến Ninh Kiều")],
                                   "crs": {"type": "link", "properties": {"href": f"{web.url}/crs", "type": "ogcwkt"}}}),

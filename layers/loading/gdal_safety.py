@@ -157,7 +157,8 @@ def open_vector(path: Path, label: str, open_options: dict | None = None) -> Dat
     try:
         handle = capi.open_ds(str(path).encode(), capi.GDAL_OF_VECTOR | capi.GDAL_OF_READONLY, allowed, options, None)
     except GDALException:
-        reason = public_message((_last_error() or b"").decode("utf-8", "replace").strip()) or "unreadable"
+        said = (_last_error() or b"").decode("utf-8", "replace").strip().splitlines()
+        reason = public_message(said[0]) if said else "unreadable"
         raise ImportRefused(f"{label}: GDAL cannot read it as {driver} data ({reason})") from None
     source = DataSource(handle, ds_driver=capi.get_dataset_driver(handle))
     if source.driver.name != driver:  # cannot happen with the allow-list; checked because it is the whole point
