@@ -5,18 +5,19 @@ datasource (`PG:` connection strings, `CSV:/etc/…`, `/vsicurl/http://…`), GM
 "link" CRS is fetched over HTTP. So a file is read only under three rules:
 
 1. Its suffix names the ONE driver allowed to open it (`VECTOR_DRIVERS`); GDAL may not try any other.
-   Formats that can reference other files, databases or URLs (VRT, GML, MapInfo TAB views, LIBKML…) have no
-   entry, so they are refused.
+   Formats that can reference other files, databases or URLs (VRT, GML, MapInfo TAB views and seamless
+   tables…) have no entry, so they are refused.
 2. The path is a plain local path: never `/vsi…`, never a `DRIVER:` connection prefix.
 3. GDAL's network access is off while it reads (`NETWORK_OFF`), and a GeoPackage's views and triggers may not
    call OGR's SQL functions.
 
-In-process reads go through `open_vector` (GDALOpenEx with an allowed-driver list, through Django's libgdal;
-the GDAL Python bindings do not build for our Python). `ogr2ogr` in Debian's GDAL 3.6 has no `-if`, so
-`subprocess_env` hides every other driver from it with GDAL_SKIP, which GDAL applies when it registers drivers.
+In-process reads go through `open_vector`: GDALOpenEx with an allowed-driver list, called through the libgdal
+Django has already loaded. The GDAL Python bindings would do the same but come from PyPI only as a source
+package that must be compiled against the exact system GDAL at every install, for the few calls we need.
+`ogr2ogr` in Debian's GDAL 3.6 has no `-if`, so `subprocess_env` hides every other driver from it with
+GDAL_SKIP, which GDAL applies when it registers its drivers.
 """
 import ctypes
-import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
