@@ -20,6 +20,7 @@ from layers.crs import UnknownCRS, ensure_known, parse_crs
 from layers.jobs import submit_import
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
+from layers.selectors import manageable_datasets
 from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
     DatasetMetadata,
     PermissionRefused,
@@ -85,8 +86,9 @@ def check_import_request(*, slug: str, metadata: DatasetMetadata, crs: str | int
 
     Raises RequestRefused (a bad request) or PermissionRefused (replacing someone else's dataset).
     """
-    check_request(slug, metadata, replace=replace, user=user, require_existing=True)
-    return CheckedRequest(slug, metadata, _check_crs(crs), _check_encoding(encoding), replace)
+    srid, encoding = _check_crs(crs), _check_encoding(encoding)
+    check_request(slug, metadata, replace=replace, user=user, require_existing=True)  # the slug's existence last
+    return CheckedRequest(slug, metadata, srid, encoding, replace)
 
 
 def _check_crs(crs) -> int | None:
@@ -195,7 +197,9 @@ def request_import(*, user, slug: str, metadata: dict, upload: UploadedFile | No
     current value of each field not given.
     """
     server_path = check_source_path(source_path, user) if source_path else None
-    existing = Dataset.objects.filter(slug=slug).select_related("sector", "agency").first() if replace else None
+    # A dataset the user may not see is treated as absent, so its metadata cannot shape the answer.
+    datasets = Dataset.objects.all() if user is None else manageable_datasets(user)
+    existing = datasets.filter(slug=slug).select_related("sector", "agency").first() if replace else None
     if existing:
         full = metadata_for_replace(existing, metadata)
     else:
