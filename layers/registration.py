@@ -39,6 +39,10 @@ class UploadTooLarge(RequestRefused):
     """The upload is larger than SDI_MAX_UPLOAD_BYTES."""
 
 
+class LengthRequired(RequestRefused):
+    """The upload was sent without a Content-Length (chunked): its size cannot be checked before it is read."""
+
+
 @dataclass(frozen=True)
 class CheckedRequest:
     """An import request that passed every check that does not need the data."""
@@ -72,6 +76,16 @@ def content_length(meta: dict) -> int | None:
         return int(meta.get("CONTENT_LENGTH") or "")
     except ValueError:
         return None
+
+
+def required_content_length(meta: dict) -> int:
+    """The body's declared size. Django reads no body without one (a chunked upload would arrive empty and be
+    refused for its first missing field), and the size limit could not be checked before reading it."""
+    size = content_length(meta)
+    if size is None:
+        raise LengthRequired("send the upload with a Content-Length header: chunked transfer encoding is not "
+                             "supported (curl -F and requests set Content-Length themselves)", field="file")
+    return size
 
 
 def parse_keywords(value) -> list[str]:

@@ -2,7 +2,8 @@
 
 Status codes: 202 with the job for imports (the worker loads the data), 400 for a request refused before
 queuing, 401 without credentials, 403 for a user who may not do it, 404 for what the user may not see,
-413 for an upload over SDI_MAX_UPLOAD_MB (answered from Content-Length, before the body is read).
+411 for an upload without Content-Length (chunked), 413 for an upload over SDI_MAX_UPLOAD_MB (answered from
+Content-Length, before the body is read).
 """
 from django.urls import reverse
 from rest_framework import exceptions, status
@@ -27,6 +28,11 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_code = "length_required"
+
+
 def one_sentence(detail) -> str:
     """The first message of a DRF validation error, naming its field when the message does not."""
     if isinstance(detail, dict):
@@ -46,6 +52,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, registration.UploadTooLarge):
         exc = PayloadTooLarge(str(exc))
+    elif isinstance(exc, registration.LengthRequired):
+        exc = LengthRequired(str(exc))
     elif isinstance(exc, ImportRefused):
         exc = exceptions.ValidationError(str(exc))
     if isinstance(exc, exceptions.ValidationError):
@@ -90,7 +98,7 @@ class UploadView(RegistryView):
     def initial(self, request, *args, **kwargs):
         # Before authentication: session authentication's CSRF check would parse (read) the whole body.
         if request.method == "POST":
-            registration.check_upload_size(registration.content_length(request.META))
+            registration.check_upload_size(registration.required_content_length(request.META))
         super().initial(request, *args, **kwargs)
 
 
