@@ -2,8 +2,10 @@
 
 DATABASE_URL            postgis://user:pass@host:port/db (default: the project-local cluster of deploy/postgis.sh,
                         on SDI_PG_PORT, default 54329)
-SDI_SECRET_KEY          Django secret key (a fixed dev key is used when SDI_DEBUG=1 or unset in dev)
-SDI_DEBUG               1 to enable Django debug pages
+SDI_SECRET_KEY          Django secret key. REQUIRED unless SDI_DEBUG=1: without it (or with a published example
+                        key) the settings refuse to load. `make run`/`make test` generate one per checkout in
+                        .sdi/secret_key (mode 0600, git-ignored) and export it.
+SDI_DEBUG               1 to enable Django debug pages (and a fixed, public dev key when SDI_SECRET_KEY is unset)
 SDI_ALLOWED_HOSTS       comma-separated host names (default: localhost,127.0.0.1,[::1])
 SDI_BASE_URL            public base URL, e.g. https://sdi.cantho.gov.vn (default: taken from each request)
 SDI_CORS_ALLOWED_ORIGINS comma-separated origins allowed to call /ogcapi/ from a browser, or * (default: *)
@@ -17,6 +19,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +29,18 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = os.environ.get("SDI_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("SDI_SECRET_KEY", "dev-only-insecure-key-set-SDI_SECRET_KEY-in-production")
+
+# The key that signs sessions and CSRF tokens. Anyone who knows it can forge them, so a key that is written down in
+# public (the dev key here, the placeholder of deploy/systemd/env.example) is refused unless debug is on, and
+# `manage.py check --deploy` fails on it (sdi.security.checks).
+DEV_SECRET_KEY = "dev-only-insecure-key-set-SDI_SECRET_KEY-in-production"
+PUBLIC_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "CHANGE-ME"})
+SECRET_KEY = os.environ.get("SDI_SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "SDI_SECRET_KEY is not set, or is a published example key: refusing to start with debug off. Set it to a "
+        "long random value in the service's environment (/etc/cantho-sdi/env), e.g. from python3 -c \"import "
+        "secrets; print(secrets.token_urlsafe(50))\"; `make run` and `make test` generate one in .sdi/secret_key.")
 ALLOWED_HOSTS = env_list("SDI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 SDI_BASE_URL = os.environ.get("SDI_BASE_URL", "").rstrip("/") or None
 
@@ -65,6 +79,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
+    "sdi.security",
     "layers",
 ]
 
