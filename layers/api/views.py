@@ -3,7 +3,7 @@
 Status codes: 202 with the job for imports (the worker loads the data), 400 for a request refused before
 queuing, 401 without credentials, 403 for a user who may not do it, 404 for what the user may not see,
 411 for an upload without Content-Length (chunked), 413 for an upload over SDI_MAX_UPLOAD_MB (answered from
-Content-Length, before the body is read).
+Content-Length, before the body is read), 429 for a locked-out sign-in on /api/token.
 """
 from django.urls import reverse
 from rest_framework import exceptions, status
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from layers import registration, services
+from sdi.security.lockout import lockout_response
 from layers.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
                                     ImportRequestSerializer, SectorSerializer, absolute)
 from layers.loading import ImportRefused
@@ -103,10 +104,22 @@ class UploadView(RegistryView):
 
 
 class TokenView(ObtainAuthToken):
-    """POST username + password → {"token": key}; QGIS sends it as 'Authorization: Token <key>'."""
+    """POST username + password → {"token": key}; QGIS sends it as 'Authorization: Token <key>'.
+
+    Sign-ins are limited like the admin's (django-axes, docs/security.md). axes marks the DRF request it was given
+    as locked out; its middleware only sees Django's request, so the 429 is answered here.
+    """
 
     def get_exception_handler(self):
         return exception_handler
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request)
+            raise
 
 
 class SectorList(RegistryView):
