@@ -324,6 +324,14 @@ def test_the_generated_admin_password_is_written_to_a_private_file_and_never_pri
         assert password not in result.stdout + result.stderr
         assert str(password_file) in result.stdout
         assert User.objects.get(username=f"{PREFIX}first-admin").check_password(password)
+        User.objects.filter(username=f"{PREFIX}first-admin").delete()
+
+        # Nowhere to keep it (a read-only checkout in a container): no account, no password anywhere, a clear word.
+        unwritable = manage("ensure_admin", SDI_ADMIN_USER=f"{PREFIX}first-admin", SDI_ADMIN_PASSWORD=None,
+                            SDI_ADMIN_PASSWORD_FILE="/proc/no-such-dir/admin-password")
+        assert unwritable.returncode == 0
+        assert "no admin account created: cannot write the generated password" in unwritable.stderr
+        assert not User.objects.filter(username=f"{PREFIX}first-admin").exists()
     finally:
         User.objects.filter(username=f"{PREFIX}first-admin").delete()
         User.objects.filter(pk__in=superusers).update(is_superuser=True)

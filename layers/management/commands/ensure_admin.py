@@ -40,7 +40,13 @@ class Command(BaseCommand):
         given = os.environ.get("SDI_ADMIN_PASSWORD")
         password = given or secrets.token_urlsafe(12)
         if not given:
-            write_private(password_file(), password)
+            try:
+                write_private(password_file(), password)
+            except OSError as exc:  # e.g. a read-only checkout in a container: start without an admin
+                self.stderr.write(f"no admin account created: cannot write the generated password to "
+                                  f"{password_file()} ({exc.strerror}). Set SDI_ADMIN_PASSWORD, or a writable "
+                                  f"SDI_ADMIN_PASSWORD_FILE, or run manage.py createsuperuser")
+                return
         User.objects.create_superuser(username, os.environ.get("SDI_ADMIN_EMAIL", ""), password)
         where = "from SDI_ADMIN_PASSWORD" if given else (
             f"generated, in {password_file()} (readable only by you): sign in, change it, then delete that file")
