@@ -203,6 +203,12 @@ def test_after_n_wrong_passwords_the_account_is_locked_for_that_address_without_
     assert stored_hash(alice) != old_hash  # the probe works: a checked password is re-hashed
 
 
+def test_a_user_name_longer_than_any_account_is_a_400_not_a_crash_of_the_limits(server, accounts):
+    response = token_sign_in(server, "a" * 300, "wrong")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "username is longer than 150 characters"}
+
+
 def test_an_address_is_locked_after_failures_spread_over_many_accounts(start_server, accounts, monkeypatch):
     monkeypatch.setenv("SDI_LOGIN_ADDRESS_FAILURE_LIMIT", str(LIMIT + 1))
     server = start_server()

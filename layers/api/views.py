@@ -16,7 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from layers import registration, services
 from sdi.security.lockout import lockout_response
 from layers.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
-                                    ImportRequestSerializer, SectorSerializer, absolute)
+                                    ImportRequestSerializer, SectorSerializer, TokenRequestSerializer, absolute)
 from layers.loading import ImportRefused
 from layers.models import Sector
 from layers.selectors import manageable_datasets, visible_datasets, visible_jobs
@@ -109,6 +109,8 @@ class TokenView(ObtainAuthToken):
     Sign-ins are limited like the admin's (django-axes, docs/security.md). axes marks the DRF request it was given
     as locked out; its middleware only sees Django's request, so the 429 is answered here.
     """
+
+    serializer_class = TokenRequestSerializer
 
     def get_exception_handler(self):
         return exception_handler

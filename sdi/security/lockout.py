@@ -37,8 +37,8 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     The answer names neither the account nor the address, and costs no password check.
     """
     seconds = int(get_cool_off(request).total_seconds())
-    message = (f"too many failed sign-ins from your address: try again in {max(1, round(seconds / 60))} minutes "
-               f"(or ask an administrator to unlock it: manage.py axes_reset_username / axes_reset_ip)")
+    message = (f"too many failed sign-ins from your address: try again in {max(1, round(seconds / 60))} minutes, "
+               f"or ask an administrator to unlock it")
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
