@@ -12,7 +12,8 @@ def client_ip(request) -> str | None:
     used; otherwise an attacker would choose a fresh address for every guess. Without SDI_TRUSTED_PROXIES the
     header is ignored altogether (behind nginx every client then shares nginx's address).
     """
-    remote = request.META.get("REMOTE_ADDR")
+    remote = request.META.get("REMOTE_ADDR") or ""
+    remote = remote if _is_address(remote) else None  # e.g. "" behind a unix socket: axes stores an inet
     trusted = settings.SDI_TRUSTED_PROXIES
     if remote not in trusted:
         return remote
