@@ -14,12 +14,12 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from layers import registration, services
-from sdi.security.lockout import lockout_response
 from layers.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
                                     ImportRequestSerializer, SectorSerializer, TokenRequestSerializer, absolute)
 from layers.loading import ImportRefused
 from layers.models import Sector
 from layers.selectors import manageable_datasets, visible_datasets, visible_jobs
+from sdi.security.lockout import lockout_response
 
 JOB_LIST_LIMIT = 100
 
