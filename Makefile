@@ -6,6 +6,14 @@
 PY := .venv/bin/python
 export SDI_BIND ?= 127.0.0.1:8000
 
+# A signing key of this checkout's own, made once (git-ignored, mode 0600); production sets SDI_SECRET_KEY itself.
+SECRET_KEY_FILE := .sdi/secret_key
+ifeq ($(strip $(SDI_SECRET_KEY)),)
+SDI_SECRET_KEY := $(shell umask 077 && mkdir -p $(dir $(SECRET_KEY_FILE)) && { [ -s $(SECRET_KEY_FILE) ] || \
+	head -c 48 /dev/urandom | base64 -w0 >$(SECRET_KEY_FILE); } && chmod 600 $(SECRET_KEY_FILE) && cat $(SECRET_KEY_FILE))
+endif
+export SDI_SECRET_KEY
+
 help:
 	@echo "make run   - set up and serve the SDI at http://$(SDI_BIND)/ (Ctrl-C stops)"
 	@echo "make test  - set up and run the test suite"

@@ -22,6 +22,7 @@ from layers.loading import ImportRefused
 from layers.loading.gdal_safety import ARCHIVE_SUFFIXES, accepted_driver, check_local_path
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
+from layers.selectors import manageable_datasets
 from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
     DatasetMetadata,
     PermissionRefused,
@@ -38,6 +39,10 @@ REQUIRED_METADATA = ("title_vi", "title_en", "sector", "licence_name", "attribut
 
 class UploadTooLarge(RequestRefused):
     """The upload is larger than SDI_MAX_UPLOAD_BYTES."""
+
+
+class LengthRequired(RequestRefused):
+    """The upload was sent without a Content-Length (chunked): its size cannot be checked before it is read."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,16 @@ def content_length(meta: dict) -> int | None:
         return None
 
 
+def required_content_length(meta: dict) -> int:
+    """The body's declared size. Django reads no body without one (a chunked upload would arrive empty and be
+    refused for its first missing field), and the size limit could not be checked before reading it."""
+    size = content_length(meta)
+    if size is None:
+        raise LengthRequired("send the upload with a Content-Length header: chunked transfer encoding is not "
+                             "supported (curl -F and requests set Content-Length themselves)", field="file")
+    return size
+
+
 def parse_keywords(value) -> list[str]:
     """A list, or one comma-separated string (what a form or `curl -F keywords=a,b` sends)."""
     items = value if isinstance(value, (list, tuple)) else [value]
@@ -87,8 +102,9 @@ def check_import_request(*, slug: str, metadata: DatasetMetadata, crs: str | int
 
     Raises RequestRefused (a bad request) or PermissionRefused (replacing someone else's dataset).
     """
-    check_request(slug, metadata, replace=replace, user=user, require_existing=True)
-    return CheckedRequest(slug, metadata, _check_crs(crs), _check_encoding(encoding), replace)
+    srid, encoding = _check_crs(crs), _check_encoding(encoding)
+    check_request(slug, metadata, replace=replace, user=user, require_existing=True)  # the slug's existence last
+    return CheckedRequest(slug, metadata, srid, encoding, replace)
 
 
 def _check_crs(crs) -> int | None:
@@ -214,7 +230,9 @@ def request_import(*, user, slug: str, metadata: dict, upload: UploadedFile | No
     current value of each field not given.
     """
     server_path = check_source_path(source_path, user) if source_path else None
-    existing = Dataset.objects.filter(slug=slug).select_related("sector", "agency").first() if replace else None
+    # A dataset the user may not see is treated as absent, so its metadata cannot shape the answer.
+    datasets = Dataset.objects.all() if user is None else manageable_datasets(user)
+    existing = datasets.filter(slug=slug).select_related("sector", "agency").first() if replace else None
     if existing:
         full = metadata_for_replace(existing, metadata)
     else:

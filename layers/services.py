@@ -24,6 +24,7 @@ from layers.loading.ogr import copy_to_staging
 from layers.loading.prepare import prepare_source
 from layers.loading.text import redecode_table
 from layers.models import Agency, Dataset, RegistryVersion, Sector
+from layers.selectors import manageable_datasets
 
 log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -148,18 +149,16 @@ def import_vector_dataset(
 def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, require_existing: bool = False) -> None:
     """What can be refused about an import before reading any data (one place for every front door).
 
+    Whether the slug is taken is checked last, so that every other answer is the same whether or not a dataset the
+    user may not see holds the slug. Such a dataset is then answered as if it were not there (nothing to replace)
+    or, for a new dataset, with a bare "slug taken" that says nothing about it; only a user who may see the
+    dataset is told that it exists and who may replace it.
+
     Raises RequestRefused (naming the field at fault) or PermissionRefused (someone else's dataset).
     """
     if not SLUG_RE.match(slug or ""):
         raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
                              f"letter or digit", field="slug")
-    existing = Dataset.objects.filter(slug=slug).first()
-    if existing and not replace:
-        raise RequestRefused(f"dataset {slug!r} already exists (replace it explicitly)", field="slug")
-    if require_existing and replace and existing is None:
-        raise RequestRefused(f"there is no dataset {slug!r} to replace", field="slug")
-    if existing and not can_modify(user, existing):
-        raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
     if not Sector.objects.filter(code=metadata.sector).exists():
         raise RequestRefused(f"unknown sector {metadata.sector!r} (sectors: "
                              f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
@@ -171,6 +170,17 @@ def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, 
     if metadata.update_frequency not in Dataset.Frequency.values:
         raise RequestRefused(f"unknown update frequency {metadata.update_frequency!r} (choose "
                              f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
+    existing = Dataset.objects.filter(slug=slug).first()
+    hidden = existing is not None and user is not None and \
+        not manageable_datasets(user).filter(pk=existing.pk).exists()
+    if (existing is None or hidden) and replace and require_existing:
+        raise RequestRefused(f"there is no dataset {slug!r} to replace", field="slug")
+    if hidden:
+        raise RequestRefused(f"slug {slug!r} is already taken: choose another slug", field="slug")
+    if existing and not replace:
+        raise RequestRefused(f"dataset {slug!r} already exists (replace it explicitly)", field="slug")
+    if existing and not can_modify(user, existing):
+        raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
 
 
 def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user) -> Dataset:

@@ -2,8 +2,16 @@
 
 DATABASE_URL            postgis://user:pass@host:port/db (default: the project-local cluster of deploy/postgis.sh,
                         on SDI_PG_PORT, default 54329)
-SDI_SECRET_KEY          Django secret key (a fixed dev key is used when SDI_DEBUG=1 or unset in dev)
-SDI_DEBUG               1 to enable Django debug pages
+SDI_SECRET_KEY          Django secret key. REQUIRED unless SDI_DEBUG=1: without it (or with a published example
+                        key) the settings refuse to load. `make run`/`make test` generate one per checkout in
+                        .sdi/secret_key (mode 0600, git-ignored) and export it.
+SDI_DEBUG               1 to enable Django debug pages (and a fixed, public dev key when SDI_SECRET_KEY is unset)
+SDI_LOGIN_FAILURE_LIMIT failed sign-ins per account and address before that pair is locked (default 5)
+SDI_LOGIN_ADDRESS_FAILURE_LIMIT  failed sign-ins per address, over all accounts, before it is locked (default 30)
+SDI_LOGIN_COOLOFF_MINUTES        how long a lock lasts after the last counted failure (default 15)
+SDI_LOGIN_CONCURRENCY   password checks running at once over all workers; more sign-ins get 503 (default 1)
+SDI_TRUSTED_PROXIES     comma-separated addresses of reverse proxies whose X-Forwarded-For is believed (default
+                        none: the peer address is the client). Behind nginx on this machine: 127.0.0.1
 SDI_ALLOWED_HOSTS       comma-separated host names (default: localhost,127.0.0.1,[::1])
 SDI_BASE_URL            public base URL, e.g. https://sdi.cantho.gov.vn (default: taken from each request)
 SDI_CORS_ALLOWED_ORIGINS comma-separated origins allowed to call /ogcapi/ from a browser, or * (default: *)
@@ -14,9 +22,11 @@ SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers
 SDI_LOG_LEVEL           INFO by default
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,7 +36,18 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = os.environ.get("SDI_DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("SDI_SECRET_KEY", "dev-only-insecure-key-set-SDI_SECRET_KEY-in-production")
+
+# The key that signs sessions and CSRF tokens. Anyone who knows it can forge them, so a key that is written down in
+# public (the dev key here, the placeholder of deploy/systemd/env.example) is refused unless debug is on, and
+# `manage.py check --deploy` fails on it (sdi.security.checks).
+DEV_SECRET_KEY = "dev-only-insecure-key-set-SDI_SECRET_KEY-in-production"
+PUBLIC_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "CHANGE-ME"})
+SECRET_KEY = os.environ.get("SDI_SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "SDI_SECRET_KEY is not set, or is a published example key: refusing to start with debug off. Set it to a "
+        "long random value in the service's environment (/etc/cantho-sdi/env), e.g. from python3 -c \"import "
+        "secrets; print(secrets.token_urlsafe(50))\"; `make run` and `make test` generate one in .sdi/secret_key.")
 ALLOWED_HOSTS = env_list("SDI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 SDI_BASE_URL = os.environ.get("SDI_BASE_URL", "").rstrip("/") or None
 
@@ -65,6 +86,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
+    "axes",
+    "sdi.security",
     "layers",
 ]
 
@@ -78,7 +101,35 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sdi.security.login_slots.LoginBusyMiddleware",
+    # Last, as its documentation asks: turns a locked-out admin sign-in into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in limits (django-axes; docs/security.md) ---
+# AxesStandaloneBackend refuses a locked account+address before any password is hashed; the model backend hashes
+# passwords inside one of SDI_LOGIN_CONCURRENCY slots shared by all workers (sdi.security.login_slots).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "sdi.security.login_slots.BoundedModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SDI_LOGIN_FAILURE_LIMIT", "5"))
+SDI_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("SDI_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SDI_LOGIN_COOLOFF_MINUTES", "15")))
+# Per account+address, so that an attacker cannot lock a user out from everywhere; the per-address limit over
+# all accounts is added by our handler.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "sdi.security.lockout.AccountAndAddressHandler"
+AXES_LOCKOUT_CALLABLE = "sdi.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "sdi.security.client_ip.client_ip"
+SDI_TRUSTED_PROXIES = frozenset(env_list("SDI_TRUSTED_PROXIES", ""))
+# Tries made while locked are refused without being counted: they cost one query, no hash and no write, and
+# cannot push a shared address (an office behind NAT) over its limit.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# No log of successful sign-ins: axes would create a session row for every token request.
+AXES_DISABLE_ACCESS_LOG = True
+SDI_LOGIN_CONCURRENCY = max(1, int(os.environ.get("SDI_LOGIN_CONCURRENCY", "1")))
 
 # OGC API clients (QGIS) reject layers whose links redirect: never add slashes behind their back.
 APPEND_SLASH = False

@@ -3,7 +3,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.fields import empty
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -61,6 +63,14 @@ class KeywordsField(serializers.Field):
 
     def to_representation(self, value):
         return list(value)
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """DRF's username + password, with the user model's length limit: a longer name is no account, and the
+    sign-in limits (django-axes) could not record it (their column is shorter than an unbounded string)."""
+
+    username = serializers.CharField(label=_("Username"), write_only=True, error_messages=messages("username"),
+                                     max_length=get_user_model()._meta.get_field("username").max_length)
 
 
 class SectorSerializer(serializers.ModelSerializer):

@@ -2,7 +2,8 @@
 
 Status codes: 202 with the job for imports (the worker loads the data), 400 for a request refused before
 queuing, 401 without credentials, 403 for a user who may not do it, 404 for what the user may not see,
-413 for an upload over SDI_MAX_UPLOAD_MB (answered from Content-Length, before the body is read).
+411 for an upload without Content-Length (chunked), 413 for an upload over SDI_MAX_UPLOAD_MB (answered from
+Content-Length, before the body is read), 429 for a locked-out sign-in on /api/token.
 """
 from django.urls import reverse
 from rest_framework import exceptions, status
@@ -14,10 +15,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from layers import registration, services
 from layers.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
-                                    ImportRequestSerializer, SectorSerializer, absolute)
+                                    ImportRequestSerializer, SectorSerializer, TokenRequestSerializer, absolute)
 from layers.loading import ImportRefused
 from layers.models import Sector
 from layers.selectors import manageable_datasets, visible_datasets, visible_jobs
+from sdi.security.lockout import lockout_response
 
 JOB_LIST_LIMIT = 100
 
@@ -25,6 +27,11 @@ JOB_LIST_LIMIT = 100
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_code = "length_required"
 
 
 def one_sentence(detail) -> str:
@@ -46,6 +53,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, registration.UploadTooLarge):
         exc = PayloadTooLarge(str(exc))
+    elif isinstance(exc, registration.LengthRequired):
+        exc = LengthRequired(str(exc))
     elif isinstance(exc, ImportRefused):
         exc = exceptions.ValidationError(str(exc))
     if isinstance(exc, exceptions.ValidationError):
@@ -90,15 +99,29 @@ class UploadView(RegistryView):
     def initial(self, request, *args, **kwargs):
         # Before authentication: session authentication's CSRF check would parse (read) the whole body.
         if request.method == "POST":
-            registration.check_upload_size(registration.content_length(request.META))
+            registration.check_upload_size(registration.required_content_length(request.META))
         super().initial(request, *args, **kwargs)
 
 
 class TokenView(ObtainAuthToken):
-    """POST username + password → {"token": key}; QGIS sends it as 'Authorization: Token <key>'."""
+    """POST username + password → {"token": key}; QGIS sends it as 'Authorization: Token <key>'.
+
+    Sign-ins are limited like the admin's (django-axes, docs/security.md). axes marks the DRF request it was given
+    as locked out; its middleware only sees Django's request, so the 429 is answered here.
+    """
+
+    serializer_class = TokenRequestSerializer
 
     def get_exception_handler(self):
         return exception_handler
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request)
+            raise
 
 
 class SectorList(RegistryView):
