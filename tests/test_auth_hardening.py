@@ -245,7 +245,7 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(server, start_ser
     assert other.status_code == 200
 
 
-def test_password_checks_beyond_the_cap_are_refused_at_once_and_the_ogc_api_still_answers(server, accounts):
+def test_password_checks_beyond_the_cap_are_refused_after_a_short_wait_and_the_ogc_api_still_answers(server, accounts):
     alice = accounts["users"]["alice"]
     old_hash = set_old_hash(alice)
     with connection.cursor() as cursor:  # take every password-check slot, as hashing sign-ins would
@@ -264,6 +264,32 @@ def test_password_checks_beyond_the_cap_are_refused_at_once_and_the_ogc_api_stil
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, slot])
     assert not AccessAttempt.objects.filter(username=alice.username).exists()  # "busy" is not a failure
     assert token_sign_in(server, alice.username, PASSWORD).status_code == 200
+
+
+def test_a_sign_in_waits_briefly_for_a_slot_so_two_colleagues_at_once_both_get_in(server, accounts):
+    """A slot freed within SLOT_WAIT_SECONDS serves the waiting sign-in instead of a 503."""
+    import threading
+    import time
+
+    import psycopg
+
+    from sdi.security.login_slots import SLOT_WAIT_SECONDS
+
+    db = settings.DATABASES["default"]
+    holder = psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"],
+                             password=db["PASSWORD"], autocommit=True)
+    try:
+        for slot in range(settings.SDI_LOGIN_CONCURRENCY):
+            holder.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
+        release = threading.Timer(SLOT_WAIT_SECONDS / 3, holder.close)  # closing the session frees its locks
+        release.start()
+        started = time.monotonic()
+        answer = token_sign_in(server, accounts["users"]["alice"].username, PASSWORD)
+        release.join()
+        assert answer.status_code == 200, answer.text
+        assert time.monotonic() - started >= SLOT_WAIT_SECONDS / 3  # it really waited for the slot
+    finally:
+        holder.close()
 
 
 # --- M4: the signing key --------------------------------------------------------------------------------------

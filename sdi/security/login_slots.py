@@ -3,9 +3,11 @@
 A password check is a PBKDF2 hash (~0.4 s of CPU). Without a cap, a flood of sign-ins from many addresses (which
 the per-address limits do not stop) keeps every gunicorn worker hashing and the OGC API waits behind them. The
 slots are PostgreSQL advisory locks, so all processes share them and a killed worker frees its slot. A sign-in
-that finds no free slot is answered at once (503, Retry-After), never queued: a waiting worker would be as
-lost to the OGC API as a hashing one.
+that finds no free slot waits at most SLOT_WAIT_SECONDS (two colleagues signing in at the same moment both get
+in), then is answered 503 with Retry-After: a worker waiting longer would be as lost to the OGC API as a hashing
+one.
 """
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 
 LOCK_NAMESPACE = 0x5D1  # first key of pg_advisory_lock(int, int); the second is the slot number
+SLOT_WAIT_SECONDS = 1.5  # about three password checks
+SLOT_POLL_SECONDS = 0.05
 
 
 class LoginBusy(Exception):
@@ -22,19 +26,25 @@ class LoginBusy(Exception):
 
 @contextmanager
 def password_check_slot():
-    """Hold one free slot while the body runs, or raise LoginBusy without waiting."""
-    with connection.cursor() as cursor:
-        for slot in range(settings.SDI_LOGIN_CONCURRENCY):
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
-            if cursor.fetchone()[0]:
-                break
-        else:
-            raise LoginBusy("too many sign-ins are being checked right now")
+    """Hold one free slot while the body runs, or raise LoginBusy after a short bounded wait."""
+    slot = _take_slot(time.monotonic() + SLOT_WAIT_SECONDS)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, slot])
+
+
+def _take_slot(deadline: float) -> int:
+    with connection.cursor() as cursor:
+        while True:
+            for slot in range(settings.SDI_LOGIN_CONCURRENCY):
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, slot])
+                if cursor.fetchone()[0]:
+                    return slot
+            if time.monotonic() >= deadline:
+                raise LoginBusy("too many sign-ins are being checked right now")
+            time.sleep(SLOT_POLL_SECONDS)
 
 
 class BoundedModelBackend(ModelBackend):
