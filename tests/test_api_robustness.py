@@ -80,6 +80,36 @@ def test_html_pages_of_a_dataset_published_after_html_was_served(committed_db, s
         assert response.status_code == 404, (page, response.status_code)
 
 
+def test_html_of_a_restricted_dataset_for_its_user_after_an_anonymous_html_page(committed_db, start_server, tmp_path):
+    """Users who may see different datasets get different API objects; their HTML must follow their own."""
+    from dataclasses import replace
+
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    url = start_server(workers=1)
+    assert get(f"{url}/ogcapi/collections", params={"f": "html"}).status_code == 200  # anonymous first
+    user = User.objects.create_user("t-html-reader", password="pw")
+    token = Token.objects.create(user=user).key
+    slug = "t-restricted-html"
+    try:
+        result = import_vector_dataset(write_stations(tmp_path / "restricted.geojson"), slug=slug,
+                                       metadata=replace(META, access_level="restricted"))
+        result.dataset.allowed_users.add(user)
+        from layers.services import registry_changed
+        registry_changed()
+        for lang, title in (("vi", META.title_vi), ("en", META.title_en)):
+            response = get(f"{url}/ogcapi/collections/{slug}", params={"f": "html", "lang": lang},
+                           headers={"Authorization": f"Token {token}"})
+            assert response.status_code == 200, (lang, response.text[:300])
+            assert title in response.text
+        assert get(f"{url}/ogcapi/collections/{slug}", params={"f": "html"}).status_code == 404
+    finally:
+        if Dataset.objects.filter(slug=slug).exists():
+            delete_dataset(slug)
+        user.delete()
+
+
 def test_contract_pygeoapi_still_caches_the_translated_config_where_we_neutralise_it(monkeypatch):
     """If a pygeoapi upgrade renames or removes l10n._cfg_cache or changes translate_struct, say so loudly."""
     from pygeoapi import l10n
