@@ -232,7 +232,8 @@ def test_an_unknown_query_parameter_is_a_400_naming_it(ogcapi):
 def test_queryables_and_every_declared_parameter_are_accepted(ogcapi):
     response = get(f"{ogcapi}/collections/cantho-districts/items", params={
         "name": "Quận Ninh Kiều", "f": "json", "lang": "en", "limit": "5", "offset": "0", "resulttype": "results",
-        "skipGeometry": "TRUE", "properties": "name", "sortby": "-name", "crs": "http://www.opengis.net/def/crs/EPSG/0/4326",
+        "skipGeometry": "TRUE", "properties": "name", "sortby": "-name",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/4326",
         "bbox": "105.7,10.0,105.9,10.1", "bbox-crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
         "filter": "level2_id = '916'", "filter-lang": "cql2-text",
         "filter-crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"})

@@ -157,7 +157,8 @@ def items(request, collection_id):
     box_token = current_requested_box.set(requested_box(request.GET.get("bbox"), request.GET.get("bbox-crs")))
     try:
         response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False,
-                           geojson=True, query_problem=lambda api: query_checks.items_problem(request.GET, api, collection_id))
+                           geojson=True,
+                           query_problem=lambda api: query_checks.items_problem(request.GET, api, collection_id))
     finally:
         current_page_request.reset(token)
         current_requested_box.reset(box_token)
