@@ -278,11 +278,14 @@ class PostGISProvider(BaseProvider):
             exact = current_requested_box.get()
             if exact and exact.srid != self.storage_srid and exact.minx <= exact.maxx:
                 # the bounds above use the index; this keeps only what touches the box the client drew
-                envelope = sql.SQL("ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, {srid}), %s)").format(
-                    srid=sql.Literal(exact.srid))
+                envelope = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {srid})").format(srid=sql.Literal(exact.srid))
+                params += [exact.minx, exact.miny, exact.maxx, exact.maxy]
+                step = max(exact.maxx - exact.minx, exact.maxy - exact.miny) / 32  # ≤ 128 vertices
+                if step > 0:  # ST_Segmentize refuses 0 (a box of zero width and height)
+                    envelope = sql.SQL("ST_Segmentize({}, %s)").format(envelope)
+                    params.append(step)
                 clauses.append(sql.SQL("ST_Intersects(t.{g}, {box})").format(
                     g=sql.Identifier(self.geom_field), box=transform_sql(envelope, exact.srid, self.storage_srid)))
-                params += [exact.minx, exact.miny, exact.maxx, exact.maxy, (exact.maxx - exact.minx) / 32]
         for name, value in properties:
             clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))
             params.append(self._typed_value(name, value))

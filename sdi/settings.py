@@ -202,11 +202,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        # One line per client error (sdi/ogcapi/request_log.py); server errors keep their traceback.
+        "drop_pygeoapi_client_errors": {"()": "sdi.ogcapi.request_log.DropPygeoapiClientErrors"},
+        "describe_client_errors": {"()": "sdi.ogcapi.request_log.DescribeClientErrors"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SDI_LOG_LEVEL", "INFO").upper()},
     "loggers": {
-        # pygeoapi logs every client error with a traceback at ERROR; keep it to warnings of its own.
         "pygeoapi": {"level": os.environ.get("SDI_PYGEOAPI_LOG_LEVEL", "WARNING")},
+        # pygeoapi logs every 4xx it answers at ERROR with a traceback; Django's line for it is enough.
+        "pygeoapi.api": {"filters": ["drop_pygeoapi_client_errors"]},
+        # "Bad Request: /ogcapi/… (InvalidParameterValue: why)"
+        "django.request": {"filters": ["describe_client_errors"]},
         # It reads every nested dict of the config as a possible {language: text} map and warns each time.
         "pygeoapi.l10n": {"level": "ERROR"},
         # pygeoapi 0.24 warns on every page requested without offset (int(None)); the default of 0 is right.

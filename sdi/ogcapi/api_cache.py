@@ -16,6 +16,8 @@ from layers.models import Dataset
 from layers.selectors import visible_slugs
 from layers.services import current_registry_version
 from sdi.ogcapi.config import build_config
+from sdi.ogcapi.pygeoapi_patches import forget_translations
+from sdi.ogcapi.query_checks import declare_items_parameters
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -34,10 +36,13 @@ def get_api(base_url: str, user=None) -> API:
             return cached[1]
     api = build_api(base_url, key[1])
     with _lock:
+        replaced = [_apis[key][1]] if key in _apis else []
         _apis[key] = (version, api)
         _apis.move_to_end(key)
         while len(_apis) > MAX_CACHED_APIS:
-            _apis.popitem(last=False)
+            replaced.append(_apis.popitem(last=False)[1][1])
+    for old in replaced:
+        forget_translations(old.tpl_config)
     log.info("pygeoapi configuration built for %s (registry version %d, %d collections)",
              base_url, version, len(api.config["resources"]))
     return api
@@ -59,6 +64,7 @@ def build_api(base_url: str, slugs: frozenset[str]) -> API:
     config = build_config(list(datasets), base_url)
     openapi = get_oas(config, fail_on_invalid_collection=False)
     advertise_limit_parameter(openapi, config["server"]["limits"])
+    declare_items_parameters(openapi)
     return API(config, openapi)
 
 

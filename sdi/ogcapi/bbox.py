@@ -38,3 +38,27 @@ def transform_bbox(bbox: list, from_crs, to_crs, always_xy=False) -> list:
     if two_d:
         return [minx, miny, maxx, maxy]
     return [minx, miny, bbox[2], maxx, maxy, bbox[5]]
+
+
+@lru_cache(maxsize=64)
+def area_of_use(srid: int) -> tuple[float, float, float, float] | None:
+    """Where a CRS is defined, as x/y bounds in its own units (east/north order), or None if PROJ does not say."""
+    try:
+        target = pyproj.CRS.from_epsg(srid)
+    except pyproj.exceptions.CRSError:
+        return None
+    if target.area_of_use is None:
+        return None
+    west, south, east, north = target.area_of_use.bounds
+    lon_lat = pyproj.Transformer.from_crs("OGC:CRS84", target, always_xy=True)
+    return lon_lat.transform_bounds(west, south, east, north, densify_pts=21)
+
+
+def within_area_of_use(box) -> bool:
+    """Whether an x/y box (layers.ogc_provider.RequestedBox) lies where its CRS is defined. PostGIS cannot
+    transform points far outside ("Point outside of projection domain")."""
+    bounds = area_of_use(box.srid)
+    if bounds is None:
+        return False
+    minx, miny, maxx, maxy = bounds
+    return minx <= box.minx <= box.maxx <= maxx and miny <= box.miny <= box.maxy <= maxy

@@ -10,7 +10,8 @@ urlpatterns = [
     path("/collections", views.collections),
     path("/processes", views.processes),
     path("/TileMatrixSets", views.tile_matrix_sets),
-    path("/TileMatrixSets/<str:tile_matrix_set_id>", views.tile_matrix_sets),
+    path("/tileMatrixSets", views.tile_matrix_sets),  # pygeoapi's own links on that page spell it so
+    path("/TileMatrixSets/<str:tile_matrix_set_id>", views.tile_matrix_set),
     path("/collections/<str:collection_id>", views.collection),
     path("/collections/<str:collection_id>/queryables", views.queryables),
     path("/collections/<str:collection_id>/schema", views.schema),

@@ -13,18 +13,21 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.static import serve
 from pygeoapi.api import APIRequest, apply_gzip
+from pygeoapi.models.provider.base import TileMatrixSetEnum
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from layers.ogc_provider import PageRequest, RequestedBox, current_page_request, current_requested_box
 from sdi.ogcapi import bbox
 from sdi.ogcapi import conformance as sdi_conformance
+from sdi.ogcapi import pygeoapi_patches, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
-itemtypes_api.transform_bbox = bbox.transform_bbox  # see sdi/ogcapi/bbox.py for why
+pygeoapi_patches.install()  # every change to pygeoapi's own behaviour is there
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+FILTER_LANGUAGES = ("cql2-text", "cql2-json", "cql-text", "cql-json")  # the last two: pygeoapi's older names
 
 
 def read_only(view):
@@ -38,18 +41,24 @@ def base_url(request: HttpRequest) -> str:
     return f"{root}/ogcapi"
 
 
-def execute(api_function, request: HttpRequest, *args, check_format=True, geojson=False) -> HttpResponse:
+def execute(api_function, request: HttpRequest, *args, check_format=True, geojson=False,
+            query_problem=None) -> HttpResponse:
+    """`query_problem(api)` may refuse the query string (400) before pygeoapi reads it."""
     try:
         user = request_user(request)
     except InvalidToken as exc:
-        return ogc_exception(401, "InvalidCredentials", str(exc), {"WWW-Authenticate": 'Token realm="Cần Thơ SDI"'})
+        return ogc_exception(401, "InvalidCredentials", str(exc), {"WWW-Authenticate": 'Token realm="Cần Thơ SDI"'},
+                             request=request)
     api = get_api(base_url(request), user)
+    if query_problem and (problem := query_problem(api)):
+        return ogc_exception(400, "InvalidParameterValue", problem, request=request)
     api_request = APIRequest.from_django(request, api.locales)
-    if check_format and not api_request.is_valid():
-        headers, status, content = api.get_format_exception(api_request)
-    else:
-        headers, status, content = api_function(api, api_request, *args)
-        content = apply_gzip(headers, content)
+    with request_log.noting_exception(request):
+        if check_format and not api_request.is_valid():
+            headers, status, content = api.get_format_exception(api_request)
+        else:
+            headers, status, content = api_function(api, api_request, *args)
+            content = apply_gzip(headers, content)
     content_type = headers.get("Content-Type", "")
     if geojson and status == 200 and content_type == "application/json":
         headers["Content-Type"] = "application/geo+json"
@@ -62,7 +71,9 @@ def execute(api_function, request: HttpRequest, *args, check_format=True, geojso
     return response
 
 
-def ogc_exception(status: int, code: str, description: str, headers: dict | None = None) -> HttpResponse:
+def ogc_exception(status: int, code: str, description: str, headers: dict | None = None, request=None) -> HttpResponse:
+    if request is not None:  # for the request log's one line (sdi/ogcapi/request_log.py)
+        request.ogc_exception = f"{code}: {description}"
     response = JsonResponse({"code": code, "type": code, "description": description}, status=status)
     for key, value in (headers or {}).items():
         response[key] = value
@@ -104,9 +115,15 @@ def processes(request):
 
 
 @read_only
-def tile_matrix_sets(request, tile_matrix_set_id=None):
-    args = (tile_matrix_set_id,) if tile_matrix_set_id else ()
-    return execute(tiles_api.tilematrixsets, request, *args)
+def tile_matrix_sets(request):
+    return execute(tiles_api.tilematrixsets, request)
+
+
+@read_only
+def tile_matrix_set(request, tile_matrix_set_id):
+    if tile_matrix_set_id not in {tms.value.tileMatrixSet for tms in TileMatrixSetEnum}:
+        return ogc_exception(404, "NotFound", f"no tile matrix set {tile_matrix_set_id!r}", request=request)
+    return execute(tiles_api.tilematrixset, request, tile_matrix_set_id)
 
 
 @read_only
@@ -126,9 +143,10 @@ def items(request, collection_id):
     try:
         cursor = int(request.GET["cursor"]) if "cursor" in request.GET else None
     except ValueError:
-        return ogc_exception(400, "InvalidParameterValue", "cursor must be the integer id from a next link")
+        return ogc_exception(400, "InvalidParameterValue", "cursor must be the integer id from a next link",
+                             request=request)
     if problem := filter_problem(request):
-        return ogc_exception(400, "InvalidParameterValue", problem)
+        return ogc_exception(400, "InvalidParameterValue", problem, request=request)
     page = page_request(request, cursor)
     if request.GET.get("filter-lang") in ("cql2-json", "cql-json") and "filter" in request.GET:
         # pygeoapi reads a GET filter as CQL2 text only; it reads CQL2 JSON from the body, so move it there.
@@ -136,9 +154,11 @@ def items(request, collection_id):
         request._body = params.pop("filter")[0].encode("utf-8")
         request.GET = params
     token = current_page_request.set(page)
-    box_token = current_requested_box.set(RequestedBox.from_query(request.GET.get("bbox"), request.GET.get("bbox-crs")))
+    box_token = current_requested_box.set(requested_box(request.GET.get("bbox"), request.GET.get("bbox-crs")))
     try:
-        response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False, geojson=True)
+        response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False,
+                           geojson=True,
+                           query_problem=lambda api: query_checks.items_problem(request.GET, api, collection_id))
     finally:
         current_page_request.reset(token)
         current_requested_box.reset(box_token)
@@ -147,9 +167,18 @@ def items(request, collection_id):
     return response
 
 
+def requested_box(bbox_value: str | None, bbox_crs: str | None) -> RequestedBox | None:
+    """The client's box for the provider's exact-box test, unless it reaches where its CRS is undefined (there
+    the provider keeps to the transformed bounds pygeoapi hands it)."""
+    box = RequestedBox.from_query(bbox_value, bbox_crs)
+    return box if box and bbox.within_area_of_use(box) else None
+
+
 def filter_problem(request) -> str | None:
     """The parser's own words for a malformed filter (pygeoapi would only say 'Bad CQL text')."""
     language = request.GET.get("filter-lang", "cql2-text")
+    if language not in FILTER_LANGUAGES:
+        return f"filter-lang: {language[:40]!r} is not one of {', '.join(FILTER_LANGUAGES)}"
     try:
         if "filter" in request.GET:
             if language in ("cql2-text", "cql-text"):
@@ -187,7 +216,8 @@ def splice_features(response: HttpResponse, features_json: str) -> None:
 
 @read_only
 def item(request, collection_id, item_id):
-    return execute(itemtypes_api.get_collection_item, request, collection_id, item_id, check_format=False, geojson=True)
+    return execute(itemtypes_api.get_collection_item, request, collection_id, item_id, check_format=False, geojson=True,
+                   query_problem=lambda api: query_checks.item_problem(request.GET))
 
 
 @read_only

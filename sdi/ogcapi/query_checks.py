@@ -1,0 +1,122 @@
+"""The query parameters /items and /items/{id} take: declared in our OpenAPI, and checked before pygeoapi reads them.
+
+OGC API – Features Part 1 requires a 400 for a parameter the API does not define (/req/core/query-param-unknown)
+and for an invalid value (/req/core/query-param-invalid). pygeoapi 0.24 ignores unknown names (a mistyped
+filter returned every feature), reads `limit=true` as a limit of True, `skipGeometry=maybe` as false and
+`resulttype=bogus` as results, and hands NaN or infinite bbox numbers to the database (500s).
+Queryable property names are parameters too ("queryables as query parameters", Part 3).
+"""
+import math
+import re
+
+from django.http import QueryDict
+
+# What the clients we support send (QGIS, GDAL's OAPIF driver, browsers on our HTML pages) is all in here.
+ITEMS_PARAMETERS = frozenset({
+    "f", "lang", "crs", "bbox", "bbox-crs", "datetime", "limit", "offset", "cursor", "resulttype",
+    "properties", "skipGeometry", "sortby", "filter", "filter-lang", "filter-crs",
+})
+ITEM_PARAMETERS = frozenset({"f", "lang", "crs"})
+INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def items_problem(params: QueryDict, api, collection_id: str) -> str | None:
+    """Why an /items query string is refused, or None. An unknown collection is left to pygeoapi (404)."""
+    resource = api.config["resources"].get(collection_id)
+    if resource is None:
+        return None
+    allowed = ITEMS_PARAMETERS | set(queryables(resource))
+    if problem := unknown_problem(params, allowed, "a queryable property of this collection"):
+        return problem
+    for name, check in VALUE_CHECKS.items():
+        for value in params.getlist(name):
+            if problem := check(value):
+                return problem
+    return None
+
+
+def item_problem(params: QueryDict) -> str | None:
+    return unknown_problem(params, ITEM_PARAMETERS, None)
+
+
+def queryables(resource: dict) -> list[str]:
+    """The property names of a collection's feature provider (what /queryables lists)."""
+    provider = next((p for p in resource.get("providers", []) if p.get("type") == "feature"), {})
+    return list(provider.get("fields") or {})
+
+
+def unknown_problem(params: QueryDict, allowed: set, also: str | None) -> str | None:
+    unknown = sorted(name for name in params if name not in allowed)
+    if not unknown:
+        return None
+    names = ", ".join(repr(name[:80]) for name in unknown[:5])
+    known = ", ".join(sorted(ITEMS_PARAMETERS if also else allowed))
+    return (f"unknown query parameter{'s' if len(unknown) > 1 else ''} {names}; this operation takes {known}"
+            + (f" or {also}" if also else ""))
+
+
+def integer(value: str) -> str | None:
+    """pygeoapi reads `limit=true` as True, which passes its own integer check; the range it checks itself."""
+    if not INTEGER.fullmatch(value.strip()):
+        return f"limit value should be an integer, not {value[:40]!r}"
+    return None
+
+
+def finite_numbers(value: str) -> str | None:
+    """pygeoapi checks the count and order of the numbers, but lets NaN and infinity through to the database."""
+    for part in value.split(","):
+        try:
+            if not math.isfinite(float(part)):
+                return f"bbox values must be finite numbers, not {part[:40]!r}"
+        except ValueError:
+            return None  # pygeoapi's own 400 says so
+    return None
+
+
+def one_of(name: str, *choices: str, ignore_case: bool = False):
+    def check(value: str) -> str | None:
+        if (value.lower() if ignore_case else value) not in choices:
+            return f"{name} should be one of {', '.join(choices)}, not {value[:40]!r}"
+        return None
+    return check
+
+
+VALUE_CHECKS = {  # only what pygeoapi 0.24 gets wrong; it checks the rest
+    "limit": integer,
+    "bbox": finite_numbers,
+    "skipGeometry": one_of("skipGeometry", "true", "false", ignore_case=True),
+    "resulttype": one_of("resulttype", "results", "hits"),
+}
+
+
+# Declared in OpenAPI components.parameters and referenced from every /items GET (pygeoapi declares the rest).
+DECLARED_ITEMS_PARAMETERS = {
+    "datetime": {"description": "Features whose time property is this instant or falls in this interval "
+                                "(RFC 3339, `start/end`, `..` for open ends).", "schema": {"type": "string"}},
+    "resulttype": {"description": "`hits` answers only numberMatched.",
+                   "schema": {"type": "string", "enum": ["results", "hits"], "default": "results"}},
+    "cursor": {"description": "Where the next page starts (copy it from a `next` link).",
+               "schema": {"type": "integer"}},
+    "sortby": {"description": "Comma-separated property names, each optionally prefixed with + or -.",
+               "schema": {"type": "string"}},
+    "filter": {"description": "A CQL2 filter on the queryables.", "schema": {"type": "string"}},
+    "filter-lang": {"schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
+    "filter-crs": {"schema": {"type": "string", "format": "uri"}},
+}
+UNDECLARED = ("#/components/parameters/vendorSpecificParameters", "/parameters/sortby.yaml")
+
+
+def declare_items_parameters(openapi: dict) -> None:
+    """Make /items in pygeoapi's OpenAPI match what we accept: no free-form parameters (we refuse unknown
+    ones), and the parameters pygeoapi leaves out or references from a remote file (sortby)."""
+    components = openapi.setdefault("components", {}).setdefault("parameters", {})
+    components.pop("vendorSpecificParameters", None)
+    for name, definition in DECLARED_ITEMS_PARAMETERS.items():
+        components[name] = {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
+                            **definition}
+    for path, operations in openapi.get("paths", {}).items():
+        get = operations.get("get") if path.endswith("/items") else None
+        if get is None:
+            continue
+        kept = [p for p in get.get("parameters", []) if not str(p.get("$ref", "")).endswith(UNDECLARED)]
+        get["parameters"] = kept + [{"$ref": f"#/components/parameters/{name}"} for name in DECLARED_ITEMS_PARAMETERS]
