@@ -219,5 +219,7 @@ LOGGING = {
         "pygeoapi.l10n": {"level": "ERROR"},
         # pygeoapi 0.24 warns on every page requested without offset (int(None)); the default of 0 is right.
         "pygeoapi.api.itemtypes": {"level": "ERROR"},
+        # django-axes announces its configuration at every start of every process (manage.py included).
+        "axes.apps": {"level": "WARNING"},
     },
 }
