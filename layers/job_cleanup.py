@@ -35,9 +35,12 @@ def kill_loader_processes(staging: str | None) -> int:
         cmdline = process.info["cmdline"] or []
         if cmdline and Path(cmdline[0]).name == "ogr2ogr" and staging in cmdline:
             try:
-                os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+                if os.getpgid(process.pid) == process.pid:
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:  # not a group leader (started otherwise): its group is someone else's, kill it alone
+                    process.kill()
                 killed += 1
-            except ProcessLookupError:
+            except (ProcessLookupError, psutil.NoSuchProcess):
                 pass
     return killed
 

@@ -180,7 +180,7 @@ def test_a_database_restart_is_survived_by_worker_and_web(site, tmp_path):
     Retry-After on the API), a job queued just after is run, and no request after it fails - not even the first
     one of a collection untouched since, which draws a pooled connection that the restart killed."""
     cluster, server, _, _ = site
-    ready_worker(server)
+    worker = ready_worker(server)
     jobs = [submit_import(points(tmp_path / f"{slug}.geojson"), slug=slug, metadata=META)
             for slug in ("r-touched", "r-untouched")]
     for job in jobs:
@@ -211,6 +211,7 @@ def test_a_database_restart_is_survived_by_worker_and_web(site, tmp_path):
     assert len(first.json()["features"]) == 3
     after = submit_import(points(tmp_path / "after.geojson"), slug="r-after", metadata=META)
     assert wait_for(lambda: finished(after), "the job queued after the restart").status == ImportJob.Status.SUCCEEDED
+    assert import_worker(server).pid == worker.pid, "the worker should have reconnected, not died"
     assert requests.get(f"{server.url}/ogcapi/collections/r-after/items", timeout=30).status_code == 200
     wait_for(lambda: requests.get(f"{server.url}/readyz", timeout=30).status_code == 200, "/readyz back to 200")
 
