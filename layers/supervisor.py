@@ -46,7 +46,7 @@ class WorkerSupervisor:
             os.close(self._pidfd)
             self._pidfd = None
             delay = FIRST_DELAY if time.monotonic() - started > STEADY_SECONDS else delay
-            self.log.error("import worker (pid %s) died; restarting it in %.0f s", self.process.pid, delay)
+            self.log.error("import worker (pid %s) exited; restarting it in %.0f s", self.process.pid, delay)
             if self._stopping.wait(delay):
                 return
             delay = min(delay * 2, MAX_DELAY)
