@@ -166,12 +166,6 @@ def _finish(job: ImportJob, status: str, message: str, report: dict, progress: i
     ImportJob.objects.filter(pk=job.pk).update(**fields)
 
 
-def fail_interrupted_jobs() -> int:
-    """Jobs left running by a process that died are cleaned up and ended truthfully; jobs whose process is
-    alive (a command-line import, another worker) are left alone."""
-    return len(reap_interrupted_jobs())
-
-
 def _listen():
     db = settings.DATABASES["default"]
     listener = psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"],
