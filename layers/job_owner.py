@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 log = logging.getLogger(__name__)
-LOCK_NAMESPACE = 0x5D1  # first key of pg_advisory_lock(int, int): our import-job owners
+LOCK_NAMESPACE = 0x5D10B  # first key of pg_advisory_lock(int, int): import-job owners (0x5D1: sign-in slots)
 APPLICATION_NAME = "sdi-job-owner-{token}"  # sessions of an owner (its Django connection, ogr2ogr) carry this
 
 
