@@ -5,7 +5,6 @@ its own), so that it can be stopped and started without disturbing the test sess
 gunicorn with its supervised import worker serves it, and this process points its own Django connection at it
 for the length of the module.
 """
-import json
 import os
 import shutil
 import signal
@@ -22,6 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from psycopg import sql
 
 from layers.job_owner import release_lease
 from layers.jobs import run_job, submit_import
@@ -114,8 +114,9 @@ def wait_for(condition, what: str, deadline: float = DEADLINE, step: float = 0.1
 
 
 def points(path: Path, count: int = 3) -> Path:
-    features = (f'{{"type":"Feature","properties":{{"ma":"{i}","ten":"Trạm {i}","q":{i * 0.5}}},'
-                f'"geometry":{{"type":"Point","coordinates":[{105.6 + (i % 1000) * 0.0003},{9.95 + i // 1000 * 0.0005}]}}}}'
+    """`count` points in Cần Thơ, written as text (fast enough for the 400,000 of a slow import)."""
+    features = (f'{{"type":"Feature","properties":{{"ma":"{i}","ten":"Trạm {i}","q":{i * 0.5}}},"geometry":'
+                f'{{"type":"Point","coordinates":[{105.6 + (i % 1000) * 0.0003},{9.95 + i // 1000 * 0.0005}]}}}}'
                 for i in range(count))
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
@@ -240,7 +241,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_behind(site, how):
     """M1: a worker killed while ogr2ogr copies (SIGKILL: the restarted worker cleans up; SIGTERM: the worker
     itself, before it exits): the loader's process group is killed, the staging table, temporary folder and
     upload copy are removed, and the job is recorded as interrupted."""
-    _, server, uploads, worker_tmp = site
+    cluster, server, uploads, worker_tmp = site
     old = ready_worker(server).pid
     upload = points(uploads / uuid.uuid4().hex / "big.geojson", count=400_000)
     job = submit_import(upload, slug="r-big", metadata=META, uploaded=True)
@@ -250,14 +251,22 @@ def test_a_worker_killed_mid_import_leaves_nothing_behind(site, how):
         assert job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING), \
             f"the import ended ({job.status}: {job.message}) before it could be interrupted"
         staging = job.scratch.get("staging")
-        loaders = loaders_for(staging) if staging else []
-        return loaders and staging_exists(staging) and (staging, loaders)
-    staging, loaders = wait_for(copying, "ogr2ogr to copy into its staging table", step=0.05)
-    assert all(os.getpgid(p.pid) == p.pid for p in loaders), "ogr2ogr must lead a process group of its own"
-    workdir = Path(job.scratch["workdir"])
-    assert workdir.parent == worker_tmp and workdir.exists()
-
-    kill_worker(server, how)
+        return staging and staging_exists(staging) and staging
+    staging = wait_for(copying, "ogr2ogr to create its staging table", step=0.05)
+    # Hold ogr2ogr between two of its 65,536-row transactions, so that it is surely still running when killed.
+    hold = psycopg.connect(host="127.0.0.1", port=cluster.port, dbname="sdi", user="sdi", password="sdi")
+    try:
+        hold.execute(sql.SQL("LOCK TABLE {}.{} IN SHARE MODE").format(
+            sql.Identifier(settings.SDI_STAGING_SCHEMA), sql.Identifier(staging)))
+        loaders = loaders_for(staging)
+        assert loaders, "ogr2ogr finished before it could be held"
+        assert all(os.getpgid(p.pid) == p.pid for p in loaders), "ogr2ogr must lead a process group of its own"
+        workdir = Path(job.scratch["workdir"])
+        assert workdir.parent == worker_tmp and workdir.exists()
+        kill_worker(server, how)
+    finally:
+        hold.rollback()  # the clean-up's DROP TABLE waits for this lock
+        hold.close()
     ready_worker(server, not_pid=old)
     job = wait_for(lambda: finished(job), "the interrupted job to be recorded")
     assert job.status == ImportJob.Status.FAILED and job.message.startswith("interrupted:"), job.message
