@@ -147,7 +147,12 @@ def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = Non
         except Exception as exc:  # a bug or an outage: the job must still end, and say so (after an outage,
             # writing this fails too, and the worker records the outcome once the database is back)
             log.exception("import job %s (%s) crashed", job.pk, job.slug)
-            _finish(job, ImportJob.Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}", {})
+            job.refresh_from_db(fields=["published_at", "message"])
+            if job.published_at:  # the data is published; only building its attribute indexes failed
+                _finish(job, ImportJob.Status.SUCCEEDED, f"{job.message} (attribute indexes not built: "
+                        f"{exc.__class__.__name__})", {}, progress=100)
+            else:
+                _finish(job, ImportJob.Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}", {})
         else:
             message = f"published {job.slug}: {result.dataset.feature_count} {result.dataset.geometry_type} features"
             _finish(job, ImportJob.Status.SUCCEEDED, message, result.report, progress=100)
