@@ -14,29 +14,26 @@ wsgi_app = "sdi.wsgi:application"
 # No control socket in ~/.gunicorn (gunicorn 27 creates one by default).
 control_socket_disable = True
 
-# The import worker runs next to the web workers, so `make run` (and a systemd unit) is one command.
-# Set SDI_IMPORT_WORKER=0 to run `python manage.py run_import_worker` separately instead.
-_import_worker = None
+# The import worker runs next to the web workers, so `make run` (and a systemd unit) is one command. A thread of
+# the master restarts it whenever it dies (layers/supervisor.py). Set SDI_IMPORT_WORKER=0 to run
+# `python manage.py run_import_worker` separately instead (under systemd, with Restart=always).
 
 
 def when_ready(server):
-    global _import_worker
     if os.environ.get("SDI_IMPORT_WORKER", "1") != "1":
         return
-    import subprocess
     import sys
     from pathlib import Path
 
+    from layers.supervisor import WorkerSupervisor
+
     manage = Path(__file__).resolve().parent.parent / "manage.py"
-    _import_worker = subprocess.Popen([sys.executable, str(manage), "run_import_worker"])
-    server.log.info("import worker started (pid %s)", _import_worker.pid)
+    # Kept on the arbiter, not in this module: a reload (HUP) reads this file again into fresh globals.
+    server.sdi_import_supervisor = WorkerSupervisor([sys.executable, str(manage), "run_import_worker"], server.log)
+    server.sdi_import_supervisor.start()
 
 
 def on_exit(server):
-    if _import_worker is not None and _import_worker.poll() is None:
-        _import_worker.terminate()
-        try:
-            _import_worker.wait(timeout=10)
-        except Exception:
-            _import_worker.kill()
-        server.log.info("import worker stopped")
+    supervisor = getattr(server, "sdi_import_supervisor", None)
+    if supervisor is not None:
+        supervisor.stop(timeout=graceful_timeout)

@@ -162,9 +162,27 @@ class ImportJob(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Who runs it: a running job whose owner no longer holds its advisory lock was interrupted (layers.job_owner).
+    owner = models.CharField(max_length=200, blank=True, help_text="host and process running the job")
+    owner_token = models.IntegerField(null=True, blank=True)
+    # What an interrupted run leaves behind, recorded before it is made, so that another process can clean up.
+    scratch = models.JSONField(default=dict, blank=True, help_text="staging table and temporary folder")
+    published_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="set in the transaction that published the data")
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self):
         return f"import {self.slug} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """The import worker's sign of life, written every few seconds; /readyz reads it."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="host:pid")
+    beat = models.DateTimeField()
+    state = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.state})"

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from http import HTTPStatus
+
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from layers.cql2_sql import FilterError, translate
 from layers.postgis import PG_TO_JSON_SCHEMA, transform_sql  # noqa: F401 (re-exported)
 from pygeoapi.provider.base import (
@@ -42,6 +44,12 @@ EPSG_URI = re.compile(r"(?:/EPSG/\d+/|EPSG::?)(\d+)$")
 LAT_LON_FIRST = {4326, 4756}
 
 _pools: dict[str, ConnectionPool] = {}
+
+
+class DatabaseUnavailable(ProviderConnectionError):
+    """The database cannot be reached: a 503, for clients to retry (pygeoapi answers with this status)."""
+
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
 
 
 class Where(NamedTuple):
@@ -125,6 +133,10 @@ def connection_pool(conninfo: str) -> ConnectionPool:
                     min_size=1,
                     max_size=int(os.environ.get("SDI_PROVIDER_POOL_SIZE", "4")),
                     kwargs={"autocommit": True},
+                    # After a database restart every idle connection is dead: test each one as it is handed
+                    # out (one round trip) and replace it, rather than fail the request that draws it.
+                    check=ConnectionPool.check_connection,
+                    timeout=10,  # seconds to wait for a connection (during an outage: then a 503)
                     name="sdi-provider",
                     open=True,
                 )
@@ -385,15 +397,26 @@ class PostGISProvider(BaseProvider):
             raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found") from None
 
     def _fetch(self, query, params=()):
+        """Run a read; one lost connection is retried on another (every query here is a read, so a retry is
+        safe), so that no request fails once the database is back."""
         try:
-            with connection_pool(self.conninfo).connection() as conn:
-                with conn.cursor(row_factory=tuple_row) as cursor:
-                    cursor.execute(query, params)
-                    return cursor.fetchall()
+            try:
+                return self._fetch_once(query, params)
+            except errors.OperationalError as exc:
+                if isinstance(exc, (errors.QueryCanceled, PoolTimeout)):  # no connection lost: a retry won't help
+                    raise
+                log.warning("database connection lost (%s); retrying once", (str(exc).strip() or "?").splitlines()[0])
+                return self._fetch_once(query, params)
         except errors.QueryCanceled:
             raise ProviderQueryError(user_msg="query took too long and was cancelled") from None
         except errors.DataError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc).splitlines()[0]) from None
         except errors.OperationalError as exc:
             log.error("database unavailable: %s", exc)
-            raise ProviderConnectionError(user_msg="database unavailable") from None
+            raise DatabaseUnavailable(user_msg="database unavailable, try again shortly") from None
+
+    def _fetch_once(self, query, params):
+        with connection_pool(self.conninfo).connection() as conn:
+            with conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall()

@@ -184,7 +184,7 @@ def safe_filename(name: str) -> str:
 def save_upload(uploaded: UploadedFile) -> Path:
     """Keep an upload until the worker has imported it: SDI_UPLOAD_DIR/<uuid4>/<safe name>.
 
-    The worker removes that folder when the job ends (layers.jobs._remove_upload).
+    The worker removes that folder when the job ends (layers.job_cleanup.remove_upload).
     """
     folder = Path(settings.SDI_UPLOAD_DIR) / uuid.uuid4().hex
     folder.mkdir(parents=True)

@@ -101,11 +101,15 @@ def import_vector_dataset(
     repair: bool = False,
     user=None,
     on_progress: Callable[[int, str], None] | None = None,
+    on_staging: Callable[[str, Path], None] | None = None,
+    on_publish: Callable[[Dataset], None] | None = None,
 ) -> ImportResult:
     """Load a vector source into its own table and publish it, atomically.
 
     The data goes to a staging table first and is checked there; only then, in one transaction, does it
     replace the published table and registry row. Any refusal leaves what was published untouched.
+    `on_staging` learns the staging table and temporary folder before they are made (so that someone else can
+    clean up if this process dies); `on_publish` runs inside the publishing transaction.
     """
     progress = on_progress or (lambda percent, stage: None)
     started = time.perf_counter()
@@ -115,6 +119,8 @@ def import_vector_dataset(
     staging = f"{table_name_for(slug)[:40]}_{uuid.uuid4().hex[:12]}"
     ensure_schemas()
     with tempfile.TemporaryDirectory(prefix="sdi-import-") as workdir:
+        if on_staging:
+            on_staging(staging, Path(workdir))
         progress(1, "reading the source")
         prepared = prepare_source(Path(path), Path(workdir), layer=layer, srid=srid, encoding=encoding)
         try:
@@ -133,7 +139,8 @@ def import_vector_dataset(
             report.update(facts.report, features=facts.feature_count, geometry_type=facts.geometry_type,
                           districts=facts.districts)
             progress(95, "publishing")
-            dataset = _swap_in(slug, staging, prepared.srid, facts, sector, agency, metadata, replace, user)
+            dataset = _swap_in(slug, staging, prepared.srid, facts, sector, agency, metadata, replace, user,
+                               on_publish)
         finally:
             _drop_table(settings.SDI_STAGING_SCHEMA, staging)
     report["seconds_to_publish"] = round(time.perf_counter() - started, 3)
@@ -183,7 +190,7 @@ def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, 
         raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
 
 
-def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user) -> Dataset:
+def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user, on_publish=None) -> Dataset:
     data_schema = settings.SDI_DATA_SCHEMA
     final_table = table_name_for(slug)
     with transaction.atomic():
@@ -224,6 +231,8 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user
         if created and user is not None:
             dataset.owners.add(user)
         registry_changed()
+        if on_publish:
+            on_publish(dataset)
     return dataset
 
 

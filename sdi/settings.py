@@ -71,6 +71,8 @@ DATABASES = {
 # PostgreSQL's JIT spends ~0.4 s compiling every query that calls costly PostGIS functions (validation,
 # transforms) and wins nothing back on our short queries.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# An unreachable database host fails a request (503, sdi.middleware) in seconds rather than hang it.
+DATABASES["default"]["OPTIONS"]["connect_timeout"] = 10
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "sdi.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

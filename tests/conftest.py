@@ -27,6 +27,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
 
     from layers.catalogue import load_catalogue
+    from layers.job_owner import release_lease
     from layers.ogc_provider import close_pools
 
     with django_db_blocker.unblock():
@@ -35,6 +36,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
         load_catalogue(settings.SDI_DEFAULT_DATASETS)
     yield
     close_pools()  # else the pooled connections keep Django from dropping the test database
+    release_lease()  # likewise the connection holding this process's import-job lock (layers.job_owner)
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=0)
 
@@ -60,13 +62,15 @@ def database_url_for_servers() -> str:
 class ServerProcess:
     """A gunicorn serving the SDI on the test database, as `make run` serves it."""
 
-    def __init__(self, workers: int = 1, import_worker: bool = False):
+    def __init__(self, workers: int = 1, import_worker: bool = False, database_url: str | None = None,
+                 env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url_for_servers(), "SDI_BIND": f"127.0.0.1:{self.port}",
-               "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-",
+        env = {**os.environ, "DATABASE_URL": database_url or database_url_for_servers(),
+               "SDI_BIND": f"127.0.0.1:{self.port}", "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-",
                # Tests run queued imports in-process unless they test the worker itself.
-               "SDI_IMPORT_WORKER": "1" if import_worker else "0"}
+               "SDI_IMPORT_WORKER": "1" if import_worker else "0", **(env or {})}
+        env.pop("PGAPPNAME", None)  # this test process's import-job owner name (layers.job_owner) is not theirs
         self.log = open(REPO / ".pytest_cache" / f"server-{self.port}.log", "w") if (REPO / ".pytest_cache").is_dir() \
             else subprocess.DEVNULL
         self.process = subprocess.Popen(

@@ -56,7 +56,7 @@ def copy_to_staging(
     ]
     log.info("ogr2ogr %s (layer %s) -> %s.%s", source.path, source.layer_name, settings.SDI_STAGING_SCHEMA, staging_table)
     connection.ensure_connection()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, start_new_session=True)
     last, printed = 0, ""
     for chunk in iter(lambda: process.stdout.read(8), ""):
         printed += chunk  # "0...10...20...(...)100 - done." - a few dozen characters in all

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from layers.crs import CANTHO_DEFAULT_SRID, UnknownCRS, parse_crs
-from layers.jobs import run_job, submit_import
+from layers.jobs import StopRequested, run_job, submit_import
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
 from layers.services import DatasetMetadata
@@ -56,7 +56,10 @@ class Command(BaseCommand):
         if o["background"]:
             self.stdout.write(f"queued import job {job.pk} for {slug}")
             return
-        job = self._run_with_progress(job)
+        try:
+            job = self._run_with_progress(job)
+        except StopRequested:  # Ctrl-C: the job cleaned up and recorded what happened
+            job.refresh_from_db()
         if job.status != ImportJob.Status.SUCCEEDED:
             raise CommandError(job.message)
         for key, value in job.report.items():
