@@ -22,7 +22,7 @@ from http import HTTPStatus
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
-from layers.cql2_sql import FilterError, translate
+from layers.cql2 import FilterError, translate
 from layers.crs import CRS, CRS84_URI, UnknownCRS, box_sql, parse, transform_sql
 from layers.postgis import PG_TO_JSON_SCHEMA
 from pygeoapi.provider.base import (
