@@ -285,7 +285,7 @@ class PostGISProvider(BaseProvider):
             if exact and exact.srid != self.storage_srid and exact.minx <= exact.maxx:
                 # the bounds above use the index; this keeps only what touches the box the client drew
                 box, box_params = box_sql(exact.minx, exact.miny, exact.maxx, exact.maxy, exact.srid, self.storage_srid)
-                clauses.append(sql.SQL("ST_Intersects(t.{g}, {box})").format(g=sql.Identifier(self.geom_field), box=box))
+                clauses.append(sql.SQL("ST_Intersects(t.{}, {})").format(sql.Identifier(self.geom_field), box))
                 params += box_params
         for name, value in properties:
             clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))

@@ -1,7 +1,8 @@
 """The CQL2 -> SQL translator (layers/cql2/) on the real PostGIS test database.
 
 Filters are parsed exactly as the server parses them (pygeofilter's cql2_text / cql2_json parsers, then
-layers.cql2.keep_filter_crs, which stands in for pygeoapi's modify_pygeofilter), translated, and run twice: on Django's connection (client-side binding) and
+layers.cql2.keep_filter_crs, which stands in for pygeoapi's modify_pygeofilter), translated, and run twice:
+on Django's connection (client-side binding) and
 through the provider's own connection pool (server-side binding, as in production). The rows they select are
 compared with the answer computed in Python from rows loaded once (shapely for geometries).
 """

@@ -48,7 +48,7 @@ def parse(value: str | int) -> CRS:
         return CRS(WGS84_SRID, crs84=True)
     match = _EPSG.fullmatch(text)
     if not match:
-        raise UnknownCRS(f"CRS {str(value)[:100]!r} is not CRS84 or an EPSG code (write it as EPSG:5897)")
+        raise UnknownCRS(f"CRS {str(value)[:100]!r} is not an EPSG code (write it as EPSG:5897)")
     return CRS(int(match.group(1)))
 
 
