@@ -11,7 +11,6 @@ introspection query per request), ``feature_count`` (exact row count of the tabl
 """
 import logging
 import os
-import re
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from http import HTTPStatus
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
-from layers.cql2_sql import FilterError, translate
-from layers.postgis import PG_TO_JSON_SCHEMA, transform_sql  # noqa: F401 (re-exported)
+from layers.cql2 import FilterError, translate
+from layers.crs import CRS, CRS84_URI, UnknownCRS, box_sql, parse, transform_sql
+from layers.postgis import PG_TO_JSON_SCHEMA
 from pygeoapi.provider.base import (
     BaseProvider,
     ProviderConnectionError,
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 # Filtered pages count their matches exactly only when the planner expects at most this many (else the count
 # would cost more than the page); resulttype=hits always counts.
 EXACT_COUNT_MAX_ROWS = int(os.environ.get("SDI_EXACT_COUNT_MAX_ROWS", "50000"))
-CRS84_URIS = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
-EPSG_URI = re.compile(r"(?:/EPSG/\d+/|EPSG::?)(\d+)$")
-# EPSG CRSs whose authority axis order is latitude first (the ones the SDI offers).
-LAT_LON_FIRST = {4326, 4756}
 
 _pools: dict[str, ConnectionPool] = {}
 
@@ -98,10 +94,10 @@ class RequestedBox:
     def from_query(cls, bbox: str | None, bbox_crs: str | None) -> "RequestedBox | None":
         """From the `bbox` and `bbox-crs` query values (EPSG:4326 and 4756 come latitude first); None when
         absent or malformed, for pygeoapi to answer with its 400."""
-        crs = bbox_crs or "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
         try:
             numbers = [float(v) for v in (bbox or "").split(",")]
-            srid = srid_of(crs)
+            crs = crs_of(bbox_crs)
+            lat_first = crs.lat_first
         except (ValueError, ProviderInvalidQueryError):
             return None
         if len(numbers) == 6:
@@ -109,9 +105,9 @@ class RequestedBox:
         if len(numbers) != 4:
             return None
         a, b, c, d = numbers
-        if srid in LAT_LON_FIRST and crs not in CRS84_URIS:
-            return cls(b, a, d, c, srid)
-        return cls(a, b, c, d, srid)
+        if lat_first:
+            return cls(b, a, d, c, crs.srid)
+        return cls(a, b, c, d, crs.srid)
 
 
 current_requested_box: ContextVar[RequestedBox | None] = ContextVar("current_requested_box", default=None)
@@ -166,14 +162,12 @@ def conninfo_from(data: dict | str) -> str:
     return " ".join(parts)
 
 
-def srid_of(crs_uri: str | None) -> int:
-    """EPSG code of an OGC CRS URI; CRS84 is stored as SRID 4326 (lon/lat)."""
-    if not crs_uri or crs_uri in CRS84_URIS:
-        return 4326
-    match = EPSG_URI.search(crs_uri)
-    if not match:
-        raise ProviderInvalidQueryError(user_msg=f"unsupported CRS {crs_uri}")
-    return int(match.group(1))
+def crs_of(crs_uri: str | None) -> CRS:
+    """A CRS URI from the configuration or the request (CRS84 when absent), read by layers.crs's rules."""
+    try:
+        return parse(crs_uri or CRS84_URI)
+    except UnknownCRS:
+        raise ProviderInvalidQueryError(user_msg=f"unsupported CRS {crs_uri}") from None
 
 
 class PostGISProvider(BaseProvider):
@@ -189,7 +183,7 @@ class PostGISProvider(BaseProvider):
         self.table = table
         self.id_field = provider_def.get("id_field") or "fid"
         self.geom_field = provider_def.get("geom_field") or "geom"
-        self.storage_srid = srid_of(provider_def.get("storage_crs"))
+        self.storage_srid = crs_of(provider_def.get("storage_crs")).srid
         self.feature_count = provider_def.get("feature_count")
         self.conninfo = conninfo_from(self.data)
         self._fields = provider_def.get("fields") or self.get_fields()
@@ -290,14 +284,9 @@ class PostGISProvider(BaseProvider):
             exact = current_requested_box.get()
             if exact and exact.srid != self.storage_srid and exact.minx <= exact.maxx:
                 # the bounds above use the index; this keeps only what touches the box the client drew
-                envelope = sql.SQL("ST_MakeEnvelope(%s, %s, %s, %s, {srid})").format(srid=sql.Literal(exact.srid))
-                params += [exact.minx, exact.miny, exact.maxx, exact.maxy]
-                step = max(exact.maxx - exact.minx, exact.maxy - exact.miny) / 32  # ≤ 128 vertices
-                if step > 0:  # ST_Segmentize refuses 0 (a box of zero width and height)
-                    envelope = sql.SQL("ST_Segmentize({}, %s)").format(envelope)
-                    params.append(step)
-                clauses.append(sql.SQL("ST_Intersects(t.{g}, {box})").format(
-                    g=sql.Identifier(self.geom_field), box=transform_sql(envelope, exact.srid, self.storage_srid)))
+                box, box_params = box_sql(exact.minx, exact.miny, exact.maxx, exact.maxy, exact.srid, self.storage_srid)
+                clauses.append(sql.SQL("ST_Intersects(t.{}, {})").format(sql.Identifier(self.geom_field), box))
+                params += box_params
         for name, value in properties:
             clauses.append(sql.SQL("t.{} = %s").format(sql.Identifier(name)))
             params.append(self._typed_value(name, value))
@@ -352,9 +341,8 @@ class PostGISProvider(BaseProvider):
         """(SRID, latitude-first?) of the geometries to return; CRS84 lon/lat unless the client asked."""
         if crs_transform_spec is None:  # pygeoapi found the requested CRS equal to the storage CRS
             return self.storage_srid, False
-        srid = srid_of(crs_transform_spec.target_crs_uri)
-        lat_first = srid in LAT_LON_FIRST and crs_transform_spec.target_crs_uri not in CRS84_URIS
-        return srid, lat_first
+        target = crs_of(crs_transform_spec.target_crs_uri)
+        return target.srid, target.lat_first
 
     def _feature_sql(self, select_properties, skip_geometry, output):
         srid, lat_first = output

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from layers.crs import UnknownCRS, ensure_known, parse_crs
+from layers.crs import UnknownCRS, parse_crs
+from layers.loading.known_crs import ensure_known
 from layers.jobs import submit_import
 from layers.loading import ImportRefused
 from layers.loading.gdal_safety import ARCHIVE_SUFFIXES, accepted_driver, check_local_path

@@ -7,6 +7,7 @@ import requests
 from pyproj import Transformer
 from pyproj.transformer import TransformerGroup
 
+from layers.crs import CRS, UnknownCRS, offered_uris, parse, parse_crs, storage_crs_uri
 from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,51 @@ def test_a_crs84_bbox_selects_vn2000_features_by_the_official_transformation(ogc
     in_storage_crs = f"{first[0][0] - 1},{first[0][1] - 1},{second[2][0] + 1},{second[2][1] + 1}"
     both = get(f"{ogcapi}/collections/t-vn2000-parcels/items", **{"bbox": in_storage_crs, "bbox-crs": EPSG(5897)}).json()
     assert sorted(f["properties"]["so_thua"] for f in both["features"]) == [1, 2]
+
+
+# -- layers.crs: one set of rules for every CRS name ------------------------------------------------------
+
+@pytest.mark.parametrize("name, srid, crs84", [
+    ("EPSG:5897", 5897, False), ("epsg:5897", 5897, False), ("5897", 5897, False), (5897, 5897, False),
+    (" EPSG:5897 ", 5897, False), (EPSG(5897), 5897, False),
+    ("https://www.opengis.net/def/crs/EPSG/0/5897", 5897, False),
+    ("urn:ogc:def:crs:EPSG::5897", 5897, False), ("urn:ogc:def:crs:EPSG:9.8.15:5897", 5897, False),
+    ("EPSG:4326", 4326, False), (EPSG(4326), 4326, False),
+    ("CRS84", 4326, True), ("OGC:CRS84", 4326, True), (CRS84, 4326, True),
+    ("urn:ogc:def:crs:OGC:1.3:CRS84", 4326, True),
+    ("urn:ogc:def:crs:OGC::CRS84", 4326, True), ("http://www.opengis.net/def/crs/OGC/1.3/CRS84h", 4326, True),
+])
+def test_every_spelling_of_a_crs_is_read_alike(name, srid, crs84):
+    assert parse(name) == CRS(srid, crs84) and parse_crs(name) == srid
+
+
+@pytest.mark.parametrize("name", ["", "EPSG:", "EPSG:abc", "WGS84", "urn:example:unknown", "EPSG:5897x",
+                                  "http://example.com/EPSG/0/5897", "http://www.opengis.net/def/crs/OGC/1.3/CRS83"])
+def test_anything_else_is_refused(name):
+    with pytest.raises(UnknownCRS):
+        parse(name)
+
+
+@pytest.mark.parametrize("name, lat_first, uri", [
+    (CRS84, False, CRS84), (EPSG(4326), True, EPSG(4326)), ("EPSG:4756", True, EPSG(4756)),
+    ("EPSG:4269", True, EPSG(4269)), ("EPSG:5897", False, EPSG(5897)), ("EPSG:3405", False, EPSG(3405)),
+    ("EPSG:3857", False, EPSG(3857)),
+])
+def test_axis_order_is_the_authority_s(name, lat_first, uri):
+    assert parse(name).lat_first is lat_first and parse(name).uri == uri
+
+
+def test_lon_lat_tables_are_named_crs84_and_the_offered_list_starts_with_it():
+    assert storage_crs_uri(4326) == CRS84 and storage_crs_uri(5897) == EPSG(5897)
+    offered = offered_uris(9210)
+    assert offered[0] == CRS84 and offered[-1] == EPSG(9210) and len(offered) == len(set(offered))
+    assert offered_uris(5897) == offered[:-1]
+
+
+
+def test_crs_and_cql2_import_without_django():
+    """The provider and the translator use them outside Django: importing them must not pull Django in."""
+    import sys
+
+    code = "import sys, layers.crs, layers.cql2; assert not [m for m in sys.modules if m.startswith('django')]"
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PATH": "/usr/bin:/bin"})

@@ -392,7 +392,7 @@ def test_sectors_and_the_public_dataset_list(server, registry):
     assert collection["type"] == "FeatureCollection"
     districts = next(f for f in collection["features"] if f["id"] == "cantho-districts")
     assert districts["geometry"]["type"] == "Polygon"
-    assert districts["properties"]["storage_crs"] == "http://www.opengis.net/def/crs/EPSG/0/4326"
+    assert districts["properties"]["storage_crs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"  # as the OGC API
     assert "owners" not in districts["properties"] and "source" not in districts["properties"]
     assert {link["href"] for link in districts["properties"]["links"]} >= {
         f"{server}/ogcapi/collections/cantho-districts", f"{server}/ogcapi/collections/cantho-districts/items"}

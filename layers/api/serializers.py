@@ -9,6 +9,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.fields import empty
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from layers.crs import storage_crs_uri
 from layers.models import Dataset, ImportJob, Sector
 from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords
 
@@ -110,7 +111,8 @@ class DatasetSerializer(GeoFeatureModelSerializer):
         read_only_fields = fields
 
     def get_storage_crs(self, dataset):
-        return f"http://www.opengis.net/def/crs/EPSG/0/{dataset.storage_srid}"
+        """The URI the OGC API gives as this collection's storageCrs (CRS84 for lon/lat tables)."""
+        return storage_crs_uri(dataset.storage_srid)
 
     def get_links(self, dataset):
         request = self.context["request"]

@@ -7,7 +7,8 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from layers.crs import CANTHO_DEFAULT_SRID, ensure_known
+from layers.crs import CANTHO_DEFAULT_SRID
+from layers.loading.known_crs import ensure_known
 from layers.loading import ImportRefused
 from layers.loading.archive import _single_vector_file, extract_zip, unpack_zip
 from layers.loading.csv_source import csv_for_gdal

@@ -8,7 +8,7 @@ superuser who created the postgis extension).
 from django.db import migrations
 from pyproj import CRS
 
-from layers.vn2000 import PINNED_SRID_OFFSET, VN2000
+from layers.crs.vn2000 import PINNED_SRID_OFFSET, VN2000
 
 # EPSG:6960 in position-vector convention, as +towgs84 expects (EPSG gives coordinate-frame rotations).
 TOWGS84_6960 = "-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"

@@ -5,27 +5,10 @@ from functools import cache
 import yaml
 from django.conf import settings
 
+from layers.crs import CRS84_URI as CRS84, offered_uris, storage_crs_uri
 from layers.models import Dataset
-from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000_GEOGRAPHIC
 
 PROVIDER_CLASS = "layers.ogc_provider.PostGISProvider"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-
-
-def epsg_uri(srid: int) -> str:
-    return f"http://www.opengis.net/def/crs/EPSG/0/{srid}"
-
-
-def storage_crs_uri(srid: int) -> str:
-    """Lon/lat tables are stored in CRS84 order (PostGIS keeps x = longitude)."""
-    return CRS84 if srid == 4326 else epsg_uri(srid)
-
-
-def offered_crs(storage_srid: int) -> list[str]:
-    """Output CRSs of a collection: CRS84 first (the default), WGS 84, Web Mercator, VN-2000 and its
-    Cần Thơ TM-3 zone, and the data's own storage CRS."""
-    srids = [4326, 3857, VN2000_GEOGRAPHIC, 3405, CANTHO_DEFAULT_SRID, storage_srid]
-    return [CRS84, *dict.fromkeys(epsg_uri(srid) for srid in srids)]
 
 
 @cache
@@ -84,7 +67,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
             "id_field": dataset.id_field,
             "geom_field": dataset.geometry_field,
             "storage_crs": storage_crs_uri(dataset.storage_srid),
-            "crs": offered_crs(dataset.storage_srid),
+            "crs": offered_uris(dataset.storage_srid),
             "fields": dataset.fields,
             "feature_count": dataset.feature_count,
             "time_field": dataset.time_field or None,

@@ -10,7 +10,7 @@ from pygeoapi.api import API, APIRequest
 from pygeoapi.formats import F_HTML
 from pygeoapi.util import render_j2_template, to_json
 
-from layers.cql2_sql import SUPPORTED_CONFORMANCE
+from layers.cql2 import SUPPORTED_CONFORMANCE
 
 OGC = "http://www.opengis.net/spec"
 CONFORMANCE_CLASSES = sorted([
@@ -29,7 +29,7 @@ CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     f"{OGC}/ogcapi-common-3/1.0/conf/schemas",
     # Filtering (Part 3) with CQL2: the four classes QGIS needs before it pushes filters to the server,
-    # plus every CQL2 class layers.cql2_sql implements and tests.
+    # plus every CQL2 class layers.cql2 implements and tests.
     f"{OGC}/ogcapi-features-3/1.0/conf/filter",
     f"{OGC}/ogcapi-features-3/1.0/conf/features-filter",
     *SUPPORTED_CONFORMANCE,

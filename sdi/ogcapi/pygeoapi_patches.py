@@ -12,6 +12,7 @@ instead of quietly bringing the old fault back.
    nothing and the translation is cached here per (configuration object, locale) instead.
 2. One log line per client error (API.get_exception, API.get_format_exception): see request_log.py.
 3. Our bbox transform (pygeoapi.api.itemtypes.transform_bbox): see bbox.py.
+4. filter-crs kept for the translator (pygeoapi.api.itemtypes.modify_pygeofilter): see layers/cql2/filter_crs.py.
 """
 import functools
 import inspect
@@ -22,6 +23,7 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from pygeoapi import l10n
 from pygeoapi.api import API
 
+from layers.cql2 import keep_filter_crs
 from sdi.ogcapi import bbox, request_log
 
 MAX_TRANSLATED_CONFIGS = 64  # (API configuration, locale) pairs: api_cache's 32 APIs in vi and en
@@ -95,6 +97,8 @@ def install() -> None:
             raise RuntimeError(f"pygeoapi API.{name} is gone: review sdi/ogcapi/pygeoapi_patches.py seam 2")
     if not hasattr(itemtypes_api, "transform_bbox"):
         raise RuntimeError("pygeoapi.api.itemtypes.transform_bbox is gone: review sdi/ogcapi/bbox.py")
+    if not hasattr(itemtypes_api, "modify_pygeofilter"):
+        raise RuntimeError("pygeoapi.api.itemtypes.modify_pygeofilter is gone: review layers/cql2/filter_crs.py")
 
     l10n._cfg_cache = NothingCached()
     l10n.translate_struct = translate_struct  # render_j2_template calls it as l10n.translate_struct(...)
@@ -103,3 +107,4 @@ def install() -> None:
     if not getattr(API.get_format_exception, "sdi_patched", False):
         API.get_format_exception = _client_errors_logged_once(API.get_format_exception)
     itemtypes_api.transform_bbox = bbox.transform_bbox
+    itemtypes_api.modify_pygeofilter = keep_filter_crs

@@ -1,7 +1,8 @@
-"""The VN-2000 coordinate reference systems (EPSG codes), kept free of Django so the provider can use them.
+"""The VN-2000 coordinate reference systems (EPSG codes) and how their datum shift is pinned to EPSG:6960.
 
-VN-2000 → WGS 84 must use the official EPSG:6960 parameters; PostGIS's spatial_ref_sys rows for these codes
-carry them as +towgs84 in proj4text, so transforming through proj4text pins the datum shift (see layers.crs).
+Left to itself at Cần Thơ, PROJ picks EPSG:5194 (an offshore Mekong-delta transformation), 0.8 m away from the
+official VN-2000 → WGS 84 parameters (EPSG:6960, Decision 05/2007/QĐ-BTNMT). Two pins keep every transform on
+6960: in PostGIS, the SRIDs 900000+X (below); in pyproj, the operation named `OFFICIAL_OPERATION`.
 """
 
 VN2000_GEOGRAPHIC = 4756
@@ -22,6 +23,9 @@ CANTHO_DEFAULT_SRID = 5897
 # transforming through a proj4 *string* builds a new PROJ object per row (~0.5 ms each).
 PINNED_SRID_OFFSET = 900000
 
+OFFICIAL_OPERATION = "VN-2000 to WGS 84 (2)"  # EPSG:6960's name in the EPSG registry (pyproj's description)
+
 
 def pinned_srid(srid: int) -> int:
+    """The SRID PostGIS must transform through so that VN-2000 uses EPSG:6960 (other SRIDs unchanged)."""
     return PINNED_SRID_OFFSET + srid if srid in VN2000 else srid
