@@ -196,7 +196,9 @@ def test_only_owners_and_superusers_may_change_or_delete_a_dataset(people, tmp_p
     owner = client_for(people["staff"])
     page = owner.get(change_url)
     html = page.content.decode()
-    assert 'name="_save"' in html and 'id="id_extent"' in html  # GeoDjango's map widget for the extent
+    assert 'name="_save"' in html
+    assert 'id="id_extent"' not in html  # measured: shown, not editable
+    assert "lon 105.638300 … 105.769000, lat 10.000600 … 10.037000" in html
     for name in ("owners", "allowed_users", "allowed_groups"):
         assert f'id="id_{name}"' in html and "selectfilter" in html  # filter_horizontal
     assert '<div class="readonly">Huyện Phong Điền, Quận Ninh Kiều</div>' in html  # districts, measured, read-only
