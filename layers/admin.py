@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_protect
 
 from layers import registration, services
@@ -158,13 +158,19 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display_links = ("id", "slug")
     list_filter = ("status",)
     search_fields = ("slug", "message")
-    fields = ("slug", "status", "progress_display", "stage", "message", "report", "source_path", "options",
-              "created_by", "created", "started", "finished")
+    fields = ("slug", "status", "progress_display", "stage", "message", "warnings", "report", "source_path",
+              "options", "created_by", "created", "started", "finished")
     readonly_fields = fields
 
     @admin.display(description="tiến độ / progress")
     def progress_display(self, job):
         return progress_bar(job)
+
+    @admin.display(description="cảnh báo / warnings")
+    def warnings(self, job):
+        """What the import published but wants a person to check (e.g. a VN-2000 zone that puts it elsewhere)."""
+        return format_html_join("", '<p class="warning">{}</p>', ((w,) for w in job.report.get("warnings", []))) \
+            or "—"
 
     @admin.display(description="message")
     def short_message(self, job):
@@ -193,8 +199,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         status = (self.get_queryset(request).filter(pk=object_id).values_list("status", flat=True).first()
                   if object_id.isdigit() else None)
         unfinished = status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
-        return super().change_view(request, object_id, form_url,
-                                   {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if unfinished else 0})
+        report = (self.get_queryset(request).filter(pk=object_id).values_list("report", flat=True).first()
+                  if object_id.isdigit() else None) or {}
+        return super().change_view(request, object_id, form_url, {
+            **(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if unfinished else 0,
+            "import_warnings": report.get("warnings", [])})
 
     def changelist_view(self, request, extra_context=None):
         unfinished = self.get_queryset(request).filter(
