@@ -58,9 +58,8 @@ class DatasetAdmin(admin.GISModelAdmin):
                 "temporal_end")
     readonly_fields = ("slug", "source", *MEASURED, "created", "updated")
     fieldsets = (
-        (None, {"fields": ("slug", *[name for name in DatasetChangeForm.Meta.fields
-                                     if name not in ("owners", "allowed_users", "allowed_groups")])}),
-        ("Quyền truy cập / Access", {"fields": ("owners", "allowed_users", "allowed_groups")}),
+        (None, {"fields": ("slug", *registration.EDITABLE_FIELDS)}),
+        ("Quyền truy cập / Access", {"fields": registration.EDITABLE_RELATIONS}),
         ("Dữ liệu / Data (measured by the loader, read-only)", {"fields": (*MEASURED, "source", "created", "updated")}),
     )
 

@@ -4,7 +4,7 @@ from django import forms
 
 from layers.crs import CANTHO_DEFAULT_SRID, OFFERED
 from layers.models import Agency, Dataset, Sector
-from layers.registration import EDITABLE_FIELDS, parse_keywords, upload_limit_text
+from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords, upload_limit_text
 from layers.services import GIVEN_METADATA, REQUIRED_METADATA
 
 LABELS = {  # bilingual labels; the model's own verbose names are in one language only
@@ -110,15 +110,13 @@ class DatasetChangeForm(forms.ModelForm):
 
     class Meta:
         model = Dataset
-        fields = (*EDITABLE_FIELDS, "owners", "allowed_users", "allowed_groups")
+        fields = (*EDITABLE_FIELDS, *EDITABLE_RELATIONS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in GIVEN_METADATA:
             if name in self.fields:
-                field = metadata_form_field(name)
-                field.initial = self.fields[name].initial
-                self.fields[name] = field
+                self.fields[name] = metadata_form_field(name)
         if self.instance.pk and "sector" in self.fields:  # ModelForm's initial is the pk; ours is the code
             self.initial["sector"] = self.instance.sector.code
             self.initial["agency"] = self.instance.agency.code if self.instance.agency else None

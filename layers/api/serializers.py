@@ -71,8 +71,8 @@ def metadata_field(name: str, required: bool) -> serializers.Field:
         field_class = serializers.URLField if isinstance(model_field, URLField) else serializers.EmailField
         return field_class(required=False, allow_blank=True, error_messages=messages(
             name, invalid=f"{name} is not a valid {kind}"))
-    return text(name, required=required, max_length=getattr(model_field, "max_length", None)
-                if name not in ("sector", "agency") else None)
+    free_text = name not in ("sector", "agency") and not model_field.choices
+    return text(name, required=required, max_length=model_field.max_length if free_text else None)
 
 
 class TokenRequestSerializer(AuthTokenSerializer):

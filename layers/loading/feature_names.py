@@ -7,10 +7,12 @@ GeoPackage's own fid is not kept; it is read back from the source for the few fe
 import ctypes
 from pathlib import Path
 
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.gdal.libgdal import lgdal
 from django.db import connection
 from psycopg import sql
 
+from layers.loading import ImportRefused
 from layers.loading.gdal_safety import network_off, open_vector
 from layers.loading.inspect import SourceLayer
 
@@ -64,7 +66,10 @@ class FeatureNames:
         path = Path(self.source.path)
         found = {}
         with network_off():
-            layer = open_vector(path, path.name, dict(self.source.open_options))[self.source.layer_name]
+            try:
+                layer = open_vector(path, path.name, dict(self.source.open_options))[self.source.layer_name]
+            except (ImportRefused, GDALException):  # it was read a moment ago; a name is not worth a new refusal
+                return {}
             name = "id" if self.source.driver == "GeoJSON" else (_fid_column(layer.ptr) or b"fid").decode()
             for row in sorted(set(rows)):
                 if _set_next_by_index(layer.ptr, row - 1) != 0:
