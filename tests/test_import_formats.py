@@ -254,6 +254,18 @@ def test_a_shapefile_key_column_names_the_refused_feature(loaded, tmp_path):
         loaded(shp, "t-named-shp")
 
 
+def test_a_geopackage_fid_names_the_refused_feature(loaded, tmp_path):
+    """A GeoPackage's own fid (5, 17, 42 here, read in that order) is not kept by ogr2ogr; it is read back."""
+    source = geojson(tmp_path / "thua.geojson", parcels(ids=(17, 42, 5)))
+    gpkg = tmp_path / "thua.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(gpkg), str(source), "-nln", "thua", "-preserve_fid"], check=True,
+                   capture_output=True)
+    with pytest.raises(ImportRefused) as refused:
+        loaded(gpkg, "t-named-gpkg")
+    assert str(refused.value).startswith("thua.gpkg: 1 invalid geometries (fid 42 (feature 3): Self-intersection")
+    assert "without geometry would be dropped (fid 5 (feature 1))" in str(refused.value)
+
+
 def test_a_csv_key_column_names_the_refused_feature(loaded, tmp_path):
     bowtie, square = (", ".join(f"{x} {y}" for x, y in ring) for ring in (BOWTIE, SQUARE))
     csv = tmp_path / "thua.csv"
