@@ -60,7 +60,8 @@ class DatasetAdmin(admin.GISModelAdmin):
     fieldsets = (
         (None, {"fields": ("slug", *registration.EDITABLE_FIELDS)}),
         ("Quyền truy cập / Access", {"fields": registration.EDITABLE_RELATIONS}),
-        ("Dữ liệu / Data (measured by the loader, read-only)", {"fields": (*MEASURED, "source", "created", "updated")}),
+        ("Dữ liệu / Data (measured by the loader, read-only)",
+         {"fields": (*MEASURED, "source", "created", "updated")}),
     )
 
     @admin.display(description="extent (WGS 84)")
