@@ -13,11 +13,11 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_protect
 
 from layers import registration, services
-from layers.forms import UploadForm
+from layers.forms import DatasetChangeForm, UploadForm
 from layers.loading import ImportRefused
 from layers.models import Agency, Dataset, ImportJob, Sector
 from layers.selectors import manageable_datasets, visible_jobs
@@ -52,20 +52,24 @@ class DatasetAdmin(admin.GISModelAdmin):
     list_filter = ("sector", "access_level", "published", "geometry_type")
     search_fields = ("slug", "title_vi", "title_en", "keywords")
     filter_horizontal = ("owners", "allowed_users", "allowed_groups")
-    readonly_fields = (
-        "slug", "table_schema", "table_name", "id_field", "geometry_field", "storage_srid", "geometry_type",
-        "feature_count", "districts", "attribute_schema", "created", "updated",
-    )
+    form = DatasetChangeForm  # only what registration.update_metadata may change; the rest is shown read-only
+    MEASURED = ("extent_display", "districts", "feature_count", "geometry_type", "storage_srid", "table_schema",
+                "table_name", "id_field", "geometry_field", "attribute_schema", "time_field", "temporal_begin",
+                "temporal_end")
+    readonly_fields = ("slug", "source", *MEASURED, "created", "updated")
     fieldsets = (
-        (None, {"fields": ("slug", "title_vi", "title_en", "abstract_vi", "abstract_en", "sector", "agency",
-                           "keywords", "published")}),
-        ("Giấy phép / Licence", {"fields": ("licence_name", "licence_url", "attribution", "source",
-                                            "update_frequency", "contact_name", "contact_email")}),
-        ("Quyền truy cập / Access", {"fields": ("access_level", "owners", "allowed_users", "allowed_groups")}),
-        ("Dữ liệu / Data (measured by the loader)", {"fields": (
-            "extent", "districts", "feature_count", "geometry_type", "storage_srid", "table_schema", "table_name",
-            "id_field", "geometry_field", "attribute_schema", "created", "updated")}),
+        (None, {"fields": ("slug", *registration.EDITABLE_FIELDS)}),
+        ("Quyền truy cập / Access", {"fields": registration.EDITABLE_RELATIONS}),
+        ("Dữ liệu / Data (measured by the loader, read-only)",
+         {"fields": (*MEASURED, "source", "created", "updated")}),
     )
+
+    @admin.display(description="extent (WGS 84)")
+    def extent_display(self, dataset):
+        if dataset.extent is None:
+            return "—"
+        minx, miny, maxx, maxy = dataset.extent.extent
+        return f"lon {minx:.6f} … {maxx:.6f}, lat {miny:.6f} … {maxy:.6f}"
 
     # --- who may do what -------------------------------------------------------------------------------------
 
@@ -89,9 +93,12 @@ class DatasetAdmin(admin.GISModelAdmin):
 
     # --- saving and deleting go through the services ------------------------------------------------------------
 
+    def save_model(self, request, obj, form, change):
+        """Through the same service as the REST API's PATCH: rights checked, registry version bumped."""
+        registration.update_metadata(Dataset.objects.get(pk=obj.pk), request.user, form.changes())
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.registry_changed()  # after owners/allowed users are saved too: every worker sees it at once
+        pass  # owners and allowed users/groups were saved by update_metadata, with the rest
 
     def delete_model(self, request, obj):
         services.delete_dataset(obj.slug, request.user)
@@ -151,13 +158,19 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display_links = ("id", "slug")
     list_filter = ("status",)
     search_fields = ("slug", "message")
-    fields = ("slug", "status", "progress_display", "stage", "message", "report", "source_path", "options",
-              "created_by", "created", "started", "finished")
+    fields = ("slug", "status", "progress_display", "stage", "message", "warnings", "report", "source_path",
+              "options", "created_by", "created", "started", "finished")
     readonly_fields = fields
 
     @admin.display(description="tiến độ / progress")
     def progress_display(self, job):
         return progress_bar(job)
+
+    @admin.display(description="cảnh báo / warnings")
+    def warnings(self, job):
+        """What the import published but wants a person to check (e.g. a VN-2000 zone that puts it elsewhere)."""
+        return format_html_join("", '<p class="warning">{}</p>', ((w,) for w in job.report.get("warnings", []))) \
+            or "—"
 
     @admin.display(description="message")
     def short_message(self, job):
@@ -186,8 +199,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         status = (self.get_queryset(request).filter(pk=object_id).values_list("status", flat=True).first()
                   if object_id.isdigit() else None)
         unfinished = status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
-        return super().change_view(request, object_id, form_url,
-                                   {**(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if unfinished else 0})
+        report = (self.get_queryset(request).filter(pk=object_id).values_list("report", flat=True).first()
+                  if object_id.isdigit() else None) or {}
+        return super().change_view(request, object_id, form_url, {
+            **(extra_context or {}), "refresh_seconds": REFRESH_SECONDS if unfinished else 0,
+            "import_warnings": report.get("warnings", [])})
 
     def changelist_view(self, request, extra_context=None):
         unfinished = self.get_queryset(request).filter(

@@ -8,11 +8,10 @@ import yaml
 
 from layers.loading import ImportRefused
 from layers.models import Agency, Dataset
-from layers.services import DatasetMetadata, import_vector_dataset
+from layers.services import GIVEN_METADATA, DatasetMetadata, import_vector_dataset
 
 log = logging.getLogger(__name__)
-METADATA_KEYS = ("title_vi", "title_en", "abstract_vi", "abstract_en", "sector", "agency", "licence_name",
-                 "licence_url", "attribution", "keywords")
+ENTRY_KEYS = ("slug", "file", *GIVEN_METADATA)  # `source` is recorded by the loader (the file's fingerprint)
 
 
 @dataclass(frozen=True)
@@ -31,8 +30,12 @@ def read_catalogue(catalogue_path: Path) -> tuple[list[dict], list[CatalogueEntr
         document = yaml.safe_load(handle)
     entries = []
     for item in document.get("datasets", []):
+        unknown = sorted(set(item) - set(ENTRY_KEYS))
+        if unknown:  # a misspelt key would otherwise be dropped without a word
+            raise ImportRefused(f"{catalogue_path.name}: dataset {item.get('slug')!r}: unknown key {unknown[0]!r} "
+                                f"(keys: {', '.join(ENTRY_KEYS)})")
         path = (catalogue_path.parent / item["file"]).resolve()
-        metadata = DatasetMetadata(**{k: item[k] for k in METADATA_KEYS if k in item})
+        metadata = DatasetMetadata(**{k: item[k] for k in GIVEN_METADATA if k in item})
         entries.append(CatalogueEntry(item["slug"], path, metadata))
     return document.get("agencies", []), entries
 

@@ -1,9 +1,46 @@
-"""The admin's upload form. It only parses; what is refused, and why, is decided in layers.registration."""
+"""The admin's forms: the upload form and the dataset change form. They only parse; what is refused, and why,
+is decided in layers.registration. Their metadata fields derive from `services.DatasetMetadata`."""
 from django import forms
 
 from layers.crs import CANTHO_DEFAULT_SRID, OFFERED
 from layers.models import Agency, Dataset, Sector
-from layers.registration import parse_keywords, upload_limit_text
+from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords, upload_limit_text
+from layers.services import GIVEN_METADATA, REQUIRED_METADATA
+
+LABELS = {  # bilingual labels; the model's own verbose names are in one language only
+    "title_vi": "Tiêu đề (vi)", "title_en": "Title (en)", "abstract_vi": "Tóm tắt (vi)",
+    "abstract_en": "Abstract (en)", "sector": "Lĩnh vực / Sector", "agency": "Cơ quan / Agency",
+    "licence_name": "Giấy phép / Licence", "licence_url": "Licence URL", "attribution": "Ghi công / Attribution",
+    "keywords": "Từ khóa / Keywords", "access_level": "Quyền truy cập / Access",
+    "update_frequency": "Tần suất cập nhật / Update frequency", "contact_name": "Liên hệ / Contact",
+    "contact_email": "Email", "published": "Công bố / Published",
+}
+
+
+class KeywordsField(forms.CharField):
+    """Keywords typed comma-separated; a list in the registry."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value):
+        return parse_keywords(super().to_python(value))
+
+
+def metadata_form_field(name: str) -> forms.Field:
+    """The form field of one DatasetMetadata field, from the Dataset model field of the same name."""
+    label = LABELS.get(name)
+    if name in ("sector", "agency"):
+        queryset = Sector.objects.all() if name == "sector" else Agency.objects.all()
+        return forms.ModelChoiceField(queryset=queryset, to_field_name="code", required=name in REQUIRED_METADATA,
+                                      label=label)
+    if name == "keywords":
+        return KeywordsField(required=False, label=label, help_text="comma-separated")
+    field = Dataset._meta.get_field(name).formfield(label=label)
+    field.required = name in REQUIRED_METADATA
+    if isinstance(field.widget, forms.Textarea):
+        field.widget.attrs["rows"] = 3 if name.startswith("abstract") else 2
+    return field
 
 DETECT = "detect"
 CRS_CHOICES = [
@@ -34,33 +71,14 @@ class UploadForm(forms.Form):
     repair = forms.BooleanField(required=False, label="Sửa hình học / Repair",
                                 help_text="repair invalid geometries with ST_MakeValid instead of refusing them")
 
-    title_vi = forms.CharField(max_length=300, label="Tiêu đề (vi)")
-    title_en = forms.CharField(max_length=300, label="Title (en)")
-    abstract_vi = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Tóm tắt (vi)")
-    abstract_en = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Abstract (en)")
-    sector = forms.ModelChoiceField(queryset=Sector.objects.all(), to_field_name="code", label="Lĩnh vực / Sector")
-    agency = forms.ModelChoiceField(queryset=Agency.objects.all(), to_field_name="code", required=False,
-                                    label="Cơ quan / Agency")
-    licence_name = forms.CharField(max_length=200, label="Giấy phép / Licence")
-    licence_url = forms.URLField(required=False, label="Licence URL")
-    attribution = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Ghi công / Attribution")
-    keywords = forms.CharField(required=False, label="Từ khóa / Keywords", help_text="comma-separated")
-    access_level = forms.ChoiceField(choices=Dataset.Access.choices, initial=Dataset.Access.PUBLIC,
-                                     label="Quyền truy cập / Access")
-    update_frequency = forms.ChoiceField(choices=Dataset.Frequency.choices, initial=Dataset.Frequency.UNKNOWN,
-                                         label="Tần suất cập nhật / Update frequency")
-    contact_name = forms.CharField(max_length=200, required=False, label="Liên hệ / Contact")
-    contact_email = forms.EmailField(required=False, label="Email")
-
     FIELDSETS = (
         ("Tệp / File", ("file", "slug", "replace", "crs", "encoding", "layer", "repair")),
-        ("Siêu dữ liệu / Metadata", ("title_vi", "title_en", "abstract_vi", "abstract_en", "sector", "agency",
-                                     "licence_name", "licence_url", "attribution", "keywords", "access_level",
-                                     "update_frequency", "contact_name", "contact_email")),
+        ("Siêu dữ liệu / Metadata", GIVEN_METADATA),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields.update({name: metadata_form_field(name) for name in GIVEN_METADATA})
         self.fields["file"].help_text = (f"zipped Shapefile, GeoPackage, GeoJSON, KML/KMZ or CSV, at most "
                                          f"{upload_limit_text()}")
 
@@ -70,12 +88,41 @@ class UploadForm(forms.Form):
     def import_arguments(self) -> dict:
         """Keyword arguments of layers.registration.request_import."""
         data = self.cleaned_data
-        metadata = {name: data[name] for name in self.FIELDSETS[1][1]}
-        metadata["sector"] = data["sector"].code
-        metadata["agency"] = data["agency"].code if data["agency"] else None
-        metadata["keywords"] = parse_keywords(data["keywords"])
+        metadata = metadata_values(data, GIVEN_METADATA)
         return {
             "slug": data["slug"].strip(), "metadata": metadata, "upload": data["file"],
             "crs": None if data["crs"] == DETECT else data["crs"], "encoding": data["encoding"],
             "layer": data["layer"].strip() or None, "replace": data["replace"], "repair": data["repair"],
         }
+
+
+def metadata_values(cleaned: dict, names) -> dict:
+    """DatasetMetadata values from a form's cleaned data (sector and agency by their code)."""
+    values = {name: cleaned[name] for name in names if name in cleaned}
+    for name in ("sector", "agency"):
+        if name in values:
+            values[name] = values[name].code if values[name] else None
+    return values
+
+
+class DatasetChangeForm(forms.ModelForm):
+    """The admin's change form: only what registration.update_metadata may change, each field as at upload."""
+
+    class Meta:
+        model = Dataset
+        fields = (*EDITABLE_FIELDS, *EDITABLE_RELATIONS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in GIVEN_METADATA:
+            if name in self.fields:
+                self.fields[name] = metadata_form_field(name)
+        if self.instance.pk and "sector" in self.fields:  # ModelForm's initial is the pk; ours is the code
+            self.initial["sector"] = self.instance.sector.code
+            self.initial["agency"] = self.instance.agency.code if self.instance.agency else None
+
+    def changes(self) -> dict:
+        """The keyword arguments of registration.update_metadata: every field of the form, as submitted."""
+        return {**metadata_values(self.cleaned_data, GIVEN_METADATA),
+                **{name: self.cleaned_data[name] for name in self.Meta.fields
+                   if name not in GIVEN_METADATA and name in self.cleaned_data}}

@@ -25,17 +25,19 @@ from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
 from layers.selectors import manageable_datasets
 from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
+    GIVEN_METADATA,
+    METADATA_FIELDS,
+    REQUIRED_METADATA,
     DatasetMetadata,
     PermissionRefused,
     RequestRefused,
     can_modify,
+    check_metadata_values,
     check_request,
     registry_changed,
 )
 
 AUTO = ("", "auto", "detect")  # "let the loader find out", for the CRS and the encoding
-METADATA_FIELDS = tuple(DatasetMetadata.__dataclass_fields__)
-REQUIRED_METADATA = ("title_vi", "title_en", "sector", "licence_name", "attribution")
 
 
 class UploadTooLarge(RequestRefused):
@@ -98,13 +100,14 @@ def parse_keywords(value) -> list[str]:
 
 
 def check_import_request(*, slug: str, metadata: DatasetMetadata, crs: str | int | None = None,
-                         encoding: str | None = None, replace: bool = False, user=None) -> CheckedRequest:
+                         encoding: str | None = None, replace: bool = False, user=None,
+                         require_existing: bool = True) -> CheckedRequest:
     """Everything about an import request that can be checked without reading the data.
 
     Raises RequestRefused (a bad request) or PermissionRefused (replacing someone else's dataset).
     """
     srid, encoding = _check_crs(crs), _check_encoding(encoding)
-    check_request(slug, metadata, replace=replace, user=user, require_existing=True)  # the slug's existence last
+    check_request(slug, metadata, replace=replace, user=user, require_existing=require_existing)  # the slug last
     return CheckedRequest(slug, metadata, srid, encoding, replace)
 
 
@@ -129,21 +132,14 @@ def _check_encoding(encoding) -> str | None:
 
 def metadata_for_replace(dataset: Dataset, given: dict) -> DatasetMetadata:
     """A replacement keeps the dataset's current metadata except what the request gives."""
-    current = {
-        "title_vi": dataset.title_vi, "title_en": dataset.title_en, "sector": dataset.sector.code,
-        "licence_name": dataset.licence_name, "attribution": dataset.attribution,
-        "abstract_vi": dataset.abstract_vi, "abstract_en": dataset.abstract_en,
-        "agency": dataset.agency.code if dataset.agency else None, "licence_url": dataset.licence_url,
-        "keywords": list(dataset.keywords), "source": dataset.source, "update_frequency": dataset.update_frequency,
-        "contact_name": dataset.contact_name, "contact_email": dataset.contact_email,
-        "access_level": dataset.access_level,
-    }
-    return DatasetMetadata(**{**current, **{k: v for k, v in given.items() if k in METADATA_FIELDS}})
+    current = vars(DatasetMetadata.of(dataset))
+    return DatasetMetadata(**{**current, **{k: v for k, v in given.items() if k in GIVEN_METADATA}})
 
 
 def check_source_path(source_path: str, user) -> Path:
-    """A file already on the server: superusers only (it can name any file the service may read)."""
-    if user is None or not user.is_superuser:
+    """A file already on the server: superusers only (it can name any file the service may read); user None is
+    the system itself (the command line, run by whoever may read the server's files anyway)."""
+    if user is not None and not user.is_superuser:
         raise PermissionRefused("source_path: only superusers may import a file that is already on the server")
     try:
         check_local_path(source_path)
@@ -200,8 +196,10 @@ def save_upload(uploaded: UploadedFile) -> Path:
 
 
 def queue_import(checked: CheckedRequest, *, user, upload: UploadedFile | None = None,
-                 source_path: Path | None = None, layer: str | None = None, repair: bool = False) -> ImportJob:
-    """Save the upload (or take the server path) and queue the import for the worker."""
+                 source_path: Path | None = None, layer: str | None = None, repair: bool = False,
+                 queue: bool = True) -> ImportJob:
+    """Save the upload (or take the server path) and queue the import for the worker (queue=False: record it
+    for the caller to run at once, as the command line does)."""
     if (upload is None) == (source_path is None):
         raise RequestRefused("send exactly one of file (an upload) or source_path (a file on the server)",
                              field="file")
@@ -215,7 +213,7 @@ def queue_import(checked: CheckedRequest, *, user, upload: UploadedFile | None =
         with transaction.atomic():
             return submit_import(path, slug=checked.slug, metadata=metadata, user=user, layer=layer or None,
                                  srid=checked.srid, encoding=checked.encoding, replace=checked.replace,
-                                 repair=repair, uploaded=upload is not None)
+                                 repair=repair, uploaded=upload is not None, queue=queue)
     except BaseException:
         if upload is not None:
             shutil.rmtree(path.parent, ignore_errors=True)
@@ -224,11 +222,14 @@ def queue_import(checked: CheckedRequest, *, user, upload: UploadedFile | None =
 
 def request_import(*, user, slug: str, metadata: dict, upload: UploadedFile | None = None,
                    source_path: str | None = None, crs=None, encoding=None, layer: str | None = None,
-                   replace: bool = False, repair: bool = False) -> ImportJob:
-    """Check an import request, save its upload and queue it: the one entry of the admin form and the REST API.
+                   replace: bool = False, repair: bool = False, queue: bool = True,
+                   create_missing: bool = False) -> ImportJob:
+    """Check an import request, save its upload and queue it: the one entry of the admin form, the REST API and
+    the command line. Nothing is recorded unless every check passes.
 
     `metadata` holds DatasetMetadata fields; a new dataset needs the required ones, a replacement keeps the
-    current value of each field not given.
+    current value of each field not given. `create_missing` (the command line's --replace) makes a replacement
+    of a slug that does not exist yet a new dataset instead of a refusal.
     """
     server_path = check_source_path(source_path, user) if source_path else None
     # A dataset the user may not see is treated as absent, so its metadata cannot shape the answer.
@@ -240,15 +241,16 @@ def request_import(*, user, slug: str, metadata: dict, upload: UploadedFile | No
         missing = [name for name in REQUIRED_METADATA if not metadata.get(name)]
         if missing:
             raise RequestRefused(f"{missing[0]} is required for a new dataset", field=missing[0])
-        full = DatasetMetadata(**{k: v for k, v in metadata.items() if k in METADATA_FIELDS})
-    checked = check_import_request(slug=slug, metadata=full, crs=crs, encoding=encoding, replace=replace, user=user)
-    return queue_import(checked, user=user, upload=upload, source_path=server_path, layer=layer, repair=repair)
+        full = DatasetMetadata(**{k: v for k, v in metadata.items() if k in GIVEN_METADATA})
+    checked = check_import_request(slug=slug, metadata=full, crs=crs, encoding=encoding, replace=replace, user=user,
+                                   require_existing=not create_missing)
+    return queue_import(checked, user=user, upload=upload, source_path=server_path, layer=layer, repair=repair,
+                        queue=queue)
 
 
 # --- metadata edits ---------------------------------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("title_vi", "title_en", "abstract_vi", "abstract_en", "keywords", "licence_name", "licence_url",
-                   "attribution", "access_level", "update_frequency", "contact_name", "contact_email", "published")
+EDITABLE_FIELDS = (*GIVEN_METADATA, "published")  # never what the loader measured, nor where the data came from
 EDITABLE_RELATIONS = ("owners", "allowed_users", "allowed_groups")
 
 
@@ -267,10 +269,15 @@ def update_metadata(dataset: Dataset, user, changes: dict) -> Dataset:
     if unknown:
         raise RequestRefused(f"cannot change {', '.join(sorted(unknown))} here (editable: "
                              f"{', '.join(EDITABLE_FIELDS + EDITABLE_RELATIONS)})", field=sorted(unknown)[0])
+    given = {name: changes[name] for name in GIVEN_METADATA if name in changes}
+    check_metadata_values(given)
+    model_values = DatasetMetadata(**{**vars(DatasetMetadata.of(dataset)), **given}).model_values()
+    values = {name: model_values[name] for name in given}  # sector and agency as rows
+    if "published" in changes:
+        values["published"] = changes["published"]
     with transaction.atomic():
-        for name in EDITABLE_FIELDS:
-            if name in changes:
-                setattr(dataset, name, changes[name])
+        for name, value in values.items():
+            setattr(dataset, name, value)
         dataset.save()
         for name in EDITABLE_RELATIONS:
             if name in changes:

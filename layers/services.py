@@ -8,7 +8,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from django.conf import settings
@@ -30,25 +30,58 @@ log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-@dataclass
+RECORDED = {"recorded": True}  # written by the import itself (where the data came from), never edited
+
+
+@dataclass(kw_only=True)
 class DatasetMetadata:
-    """What an admin says about a dataset; the loader measures the rest."""
+    """What an admin says about a dataset; the loader measures the rest.
+
+    The one declaration of the metadata fields, in the order forms show them. The upload form, the admin's
+    change form, the REST serializers, the command line options, the catalogue loader and
+    `registration.update_metadata` derive theirs from it; types, lengths and choices come from the `Dataset` model
+    field of the same name. A field without a default is required for a new dataset. `sector` and `agency` are
+    codes.
+    """
 
     title_vi: str
     title_en: str
-    sector: str
-    licence_name: str
-    attribution: str
     abstract_vi: str = ""
     abstract_en: str = ""
+    sector: str
     agency: str | None = None
+    licence_name: str
     licence_url: str = ""
+    attribution: str
     keywords: list[str] = field(default_factory=list)
-    source: str = ""
+    access_level: str = Dataset.Access.PUBLIC
     update_frequency: str = Dataset.Frequency.UNKNOWN
     contact_name: str = ""
     contact_email: str = ""
-    access_level: str = Dataset.Access.PUBLIC
+    source: str = field(default="", metadata=RECORDED)
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> "DatasetMetadata":
+        """What the registry says about `dataset` now."""
+        values = {name: getattr(dataset, name) for name in METADATA_FIELDS if name not in BY_CODE}
+        values.update(sector=dataset.sector.code, agency=dataset.agency.code if dataset.agency else None,
+                      keywords=list(dataset.keywords))
+        return cls(**values)
+
+    def model_values(self) -> dict:
+        """The Dataset model's values for these fields (sector and agency as rows)."""
+        values = {name: getattr(self, name) for name in METADATA_FIELDS if name not in BY_CODE}
+        values.update(sector=Sector.objects.get(code=self.sector),
+                      agency=Agency.objects.filter(code=self.agency).first() if self.agency else None)
+        return values
+
+
+METADATA_FIELDS = tuple(f.name for f in fields(DatasetMetadata))
+REQUIRED_METADATA = tuple(f.name for f in fields(DatasetMetadata)
+                          if f.default is MISSING and f.default_factory is MISSING)
+# What a request may give (at import or afterwards); `source` is recorded by the import.
+GIVEN_METADATA = tuple(f.name for f in fields(DatasetMetadata) if not f.metadata.get("recorded"))
+BY_CODE = ("sector", "agency")  # foreign keys, named by their code outside the model
 
 
 @dataclass
@@ -114,8 +147,6 @@ def import_vector_dataset(
     progress = on_progress or (lambda percent, stage: None)
     started = time.perf_counter()
     check_request(slug, metadata, replace=replace, user=user)
-    sector = Sector.objects.get(code=metadata.sector)
-    agency = Agency.objects.filter(code=metadata.agency).first() if metadata.agency else None
     staging = f"{table_name_for(slug)[:40]}_{uuid.uuid4().hex[:12]}"
     ensure_schemas()
     with tempfile.TemporaryDirectory(prefix="sdi-import-") as workdir:
@@ -135,17 +166,19 @@ def import_vector_dataset(
             elif prepared.encoding:
                 report["encoding"] = prepared.encoding
             progress(75, "checking geometries")
-            facts = check_and_measure(settings.SDI_STAGING_SCHEMA, staging, prepared.srid, prepared.label, repair)
+            facts = check_and_measure(settings.SDI_STAGING_SCHEMA, staging, prepared.srid, prepared.label, repair,
+                                      source=prepared.layer, crs_origin=prepared.crs_origin)
             report.update(facts.report, features=facts.feature_count, geometry_type=facts.geometry_type,
                           districts=facts.districts)
             progress(95, "publishing")
-            dataset = _swap_in(slug, staging, prepared.srid, facts, sector, agency, metadata, replace, user,
-                               on_publish)
+            dataset = _swap_in(slug, staging, prepared.srid, facts, metadata, replace, user, on_publish)
         finally:
             _drop_table(settings.SDI_STAGING_SCHEMA, staging)
     report["seconds_to_publish"] = round(time.perf_counter() - started, 3)
     log.info("published %s: %d %s features from %s (EPSG:%d)", slug, facts.feature_count, facts.geometry_type,
              prepared.label, prepared.srid)
+    for warning in report.get("warnings", []):
+        log.warning("published %s with a warning: %s", slug, warning)
     progress(97, "analysing and indexing attributes")
     report["indexed_columns"] = index_attributes(dataset.table_schema, dataset.table_name)
     report["seconds_to_index"] = round(time.perf_counter() - started, 3)
@@ -166,17 +199,7 @@ def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, 
     if not SLUG_RE.match(slug or ""):
         raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
                              f"letter or digit", field="slug")
-    if not Sector.objects.filter(code=metadata.sector).exists():
-        raise RequestRefused(f"unknown sector {metadata.sector!r} (sectors: "
-                             f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
-    if metadata.agency and not Agency.objects.filter(code=metadata.agency).exists():
-        raise RequestRefused(f"unknown agency {metadata.agency!r}", field="agency")
-    if metadata.access_level not in Dataset.Access.values:
-        raise RequestRefused(f"unknown access level {metadata.access_level!r} (choose "
-                             f"{', '.join(Dataset.Access.values)})", field="access_level")
-    if metadata.update_frequency not in Dataset.Frequency.values:
-        raise RequestRefused(f"unknown update frequency {metadata.update_frequency!r} (choose "
-                             f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
+    check_metadata_values(vars(metadata))
     existing = Dataset.objects.filter(slug=slug).first()
     hidden = existing is not None and user is not None and \
         not manageable_datasets(user).filter(pk=existing.pk).exists()
@@ -190,7 +213,22 @@ def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, 
         raise PermissionRefused(f"dataset {slug!r}: only its owners or a superuser may replace it")
 
 
-def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user, on_publish=None) -> Dataset:
+def check_metadata_values(values: dict) -> None:
+    """Refuse a sector, agency, access level or update frequency the registry does not know (only those given)."""
+    if "sector" in values and not Sector.objects.filter(code=values["sector"]).exists():
+        raise RequestRefused(f"unknown sector {values['sector']!r} (sectors: "
+                             f"{', '.join(Sector.objects.values_list('code', flat=True))})", field="sector")
+    if values.get("agency") and not Agency.objects.filter(code=values["agency"]).exists():
+        raise RequestRefused(f"unknown agency {values['agency']!r}", field="agency")
+    if "access_level" in values and values["access_level"] not in Dataset.Access.values:
+        raise RequestRefused(f"unknown access level {values['access_level']!r} (choose "
+                             f"{', '.join(Dataset.Access.values)})", field="access_level")
+    if "update_frequency" in values and values["update_frequency"] not in Dataset.Frequency.values:
+        raise RequestRefused(f"unknown update frequency {values['update_frequency']!r} (choose "
+                             f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
+
+
+def _swap_in(slug, staging, srid, facts, metadata, replace, user, on_publish=None) -> Dataset:
     data_schema = settings.SDI_DATA_SCHEMA
     final_table = table_name_for(slug)
     with transaction.atomic():
@@ -213,13 +251,7 @@ def _swap_in(slug, staging, srid, facts, sector, agency, metadata, replace, user
         dataset, created = Dataset.objects.update_or_create(
             slug=slug,
             defaults=dict(
-                title_vi=metadata.title_vi, title_en=metadata.title_en,
-                abstract_vi=metadata.abstract_vi, abstract_en=metadata.abstract_en,
-                sector=sector, agency=agency,
-                licence_name=metadata.licence_name, licence_url=metadata.licence_url,
-                attribution=metadata.attribution, keywords=metadata.keywords, source=metadata.source,
-                update_frequency=metadata.update_frequency, contact_name=metadata.contact_name,
-                contact_email=metadata.contact_email, access_level=metadata.access_level,
+                **metadata.model_values(),
                 table_schema=data_schema, table_name=final_table, id_field="fid", geometry_field="geom",
                 storage_srid=srid, geometry_type=facts.geometry_type, feature_count=facts.feature_count,
                 extent=Polygon.from_bbox((minx, miny, maxx, maxy)), attribute_schema=facts.attribute_schema,

@@ -196,7 +196,9 @@ def test_only_owners_and_superusers_may_change_or_delete_a_dataset(people, tmp_p
     owner = client_for(people["staff"])
     page = owner.get(change_url)
     html = page.content.decode()
-    assert 'name="_save"' in html and 'id="id_extent"' in html  # GeoDjango's map widget for the extent
+    assert 'name="_save"' in html
+    assert 'id="id_extent"' not in html  # measured: shown, not editable
+    assert "lon 105.638300 … 105.769000, lat 10.000600 … 10.037000" in html
     for name in ("owners", "allowed_users", "allowed_groups"):
         assert f'id="id_{name}"' in html and "selectfilter" in html  # filter_horizontal
     assert '<div class="readonly">Huyện Phong Điền, Quận Ninh Kiều</div>' in html  # districts, measured, read-only
@@ -245,3 +247,30 @@ def test_the_upload_form_turns_its_choices_into_import_arguments():
     assert UploadForm().fields["crs"].initial == "EPSG:5897"
     unknown = UploadForm(data={**FORM, "sector": "nowhere"}, files={"file": upload_file()})
     assert not unknown.is_valid() and "sector" in unknown.errors
+
+
+def test_the_job_page_shows_a_zone_warning(people, tmp_path):
+    """EPSG:5897 numbers uploaded as EPSG:9210 are published, and the job page says which zone fits Cần Thơ."""
+    import subprocess
+    import zipfile
+
+    source = tmp_path / "places.geojson"
+    source.write_bytes(geojson_bytes())
+    shp = tmp_path / "shp" / "diem.shp"
+    shp.parent.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:5897", str(shp), str(source)], check=True,
+                   capture_output=True)
+    bundle = tmp_path / "diem.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for part in shp.parent.glob("diem.*"):
+            if part.suffix != ".prj":
+                archive.write(part, part.name)
+    client = client_for(people["staff"])
+    upload = SimpleUploadedFile("diem.zip", bundle.read_bytes(), content_type="application/zip")
+    response = client.post(UPLOAD_URL, {**FORM, "slug": f"{PREFIX}zone", "crs": "EPSG:9210", "file": upload})
+    assert response.status_code == 302
+    assert run_job(claim_next_job()).status == ImportJob.Status.SUCCEEDED
+    html = client.get(response["Location"]).content.decode()
+    assert '<li class="warning">Cảnh báo / warning: diem.zip: EPSG:9210 (VN-2000 / TM-3 105-45), declared with ' \
+           'the import, puts the data at lon 106.' in html
+    assert "where EPSG:5897 (VN-2000 / TM-3 zone 482 (Cần Thơ)) puts it, inside the city" in html

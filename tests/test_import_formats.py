@@ -187,6 +187,7 @@ def test_empty_geometries_are_dropped_and_reported(loaded, tmp_path):
     result = loaded(geojson(tmp_path / "empty.geojson", features), "t-empties")
     assert result.dataset.feature_count == 3
     assert result.report["dropped_without_geometry"]["count"] == 1
+    assert result.report["dropped_without_geometry"]["features"] == ["ma 9 (feature 4)"]  # by its own key column
 
 
 BOWTIE = [[105.70, 10.00], [105.71, 10.01], [105.71, 10.00], [105.70, 10.01], [105.70, 10.00]]
@@ -198,7 +199,7 @@ def test_invalid_geometries_are_reported_then_repaired_on_request(loaded, tmp_pa
         {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Polygon", "coordinates": [ok]}},
         {"type": "Feature", "properties": {"n": 2}, "geometry": {"type": "Polygon", "coordinates": [BOWTIE]}}])
     before = current_registry_version()
-    with pytest.raises(ImportRefused, match=r"bowtie.geojson: 1 invalid geometries \(fid 2: Self-intersection"):
+    with pytest.raises(ImportRefused, match=r"bowtie.geojson: 1 invalid geometries \(feature 2: Self-intersection"):
         loaded(source, "t-bowtie")
     assert current_registry_version() == before
     result = loaded(source, "t-bowtie", repair=True)
@@ -207,6 +208,119 @@ def test_invalid_geometries_are_reported_then_repaired_on_request(loaded, tmp_pa
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT bool_and(ST_IsValid(geom)) FROM "{result.dataset.table_schema}"."{result.dataset.table_name}"')
         assert cursor.fetchone()[0] is True
+
+
+# --- messages a person can act on: features named as the source names them -------------------------------
+
+SQUARE = [[105.72, 10.00], [105.73, 10.00], [105.73, 10.01], [105.72, 10.00]]
+
+
+def parcels(ids=(None, None, None), key=None):
+    """A valid polygon, a bow-tie and a feature without geometry; `ids` are GeoJSON feature ids, `key` a column."""
+    features = []
+    for i, (geometry, own_id) in enumerate(zip(
+            ({"type": "Polygon", "coordinates": [SQUARE]}, {"type": "Polygon", "coordinates": [BOWTIE]}, None), ids)):
+        feature = {"type": "Feature", "properties": {"ten": f"thửa {i}", **({key: 1001 + i} if key else {})},
+                   "geometry": geometry}
+        if own_id is not None:
+            feature["id"] = own_id
+        features.append(feature)
+    return features
+
+
+@pytest.mark.parametrize("ids, key, bowtie, empty", [
+    ((17, 42, 5), None, "id 42 (feature 2)", "id 5 (feature 3)"),  # integer ids: GDAL's FID, read back
+    (("TD-1", "TD-2", "TD-3"), None, "id 'TD-2' (feature 2)", "id 'TD-3' (feature 3)"),  # strings: a column
+    ((None, None, None), "ma_thua", "ma_thua 1002 (feature 2)", "ma_thua 1003 (feature 3)"),
+    ((None, None, None), "OBJECTID", "OBJECTID 1002 (feature 2)", "OBJECTID 1003 (feature 3)"),
+    ((None, None, None), None, "feature 2", "feature 3"),  # nothing of its own: GDAL's row number
+], ids=["geojson-id", "string-id", "ma_thua", "objectid", "row"])
+def test_refused_features_are_named_by_the_source_identifier_with_empty_ones_in_the_same_message(
+        loaded, tmp_path, ids, key, bowtie, empty):
+    source = geojson(tmp_path / "thua.geojson", parcels(ids, key))
+    with pytest.raises(ImportRefused) as refused:
+        loaded(source, "t-named")
+    message = str(refused.value)
+    assert message.startswith(f"thua.geojson: 1 invalid geometries ({bowtie}: Self-intersection"), message
+    assert f"; 1 feature(s) without geometry would be dropped ({empty}); fix them at the source" in message
+
+
+def test_a_shapefile_key_column_names_the_refused_feature(loaded, tmp_path):
+    source = geojson(tmp_path / "thua.geojson", parcels(key="ma_thua")[:2])
+    shp = tmp_path / "shp" / "thua.shp"
+    shp.parent.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(shp), str(source)], check=True, capture_output=True)
+    with pytest.raises(ImportRefused, match=r"thua.shp: 1 invalid geometries \(ma_thua 1002 \(feature 2\): Self-int"):
+        loaded(shp, "t-named-shp")
+
+
+def test_a_geopackage_fid_names_the_refused_feature(loaded, tmp_path):
+    """A GeoPackage's own fid (5, 17, 42 here, read in that order) is not kept by ogr2ogr; it is read back."""
+    source = geojson(tmp_path / "thua.geojson", parcels(ids=(17, 42, 5)))
+    gpkg = tmp_path / "thua.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(gpkg), str(source), "-nln", "thua", "-preserve_fid"], check=True,
+                   capture_output=True)
+    with pytest.raises(ImportRefused) as refused:
+        loaded(gpkg, "t-named-gpkg")
+    assert str(refused.value).startswith("thua.gpkg: 1 invalid geometries (fid 42 (feature 3): Self-intersection")
+    assert "without geometry would be dropped (fid 5 (feature 1))" in str(refused.value)
+
+
+def test_a_csv_key_column_names_the_refused_feature(loaded, tmp_path):
+    bowtie, square = (", ".join(f"{x} {y}" for x, y in ring) for ring in (BOWTIE, SQUARE))
+    csv = tmp_path / "thua.csv"
+    csv.write_text(f'objectid,wkt\n7,"POLYGON (({square}))"\n8,"POLYGON (({bowtie}))"\n', encoding="utf-8")
+    with pytest.raises(ImportRefused, match=r"thua.csv: 1 invalid geometries \(objectid 8 \(feature 2\)"):
+        loaded(csv, "t-named-csv")
+
+
+def vn2000_shapefile(tmp_path, numbers_in: int, prj: int | None) -> Path:
+    """Points in Cần Thơ whose numbers are in `numbers_in`, with a .prj saying `prj` (None: no .prj)."""
+    shp = shapefile(tmp_path / f"shp-{numbers_in}-{prj}", encoding="utf-8", cpg="UTF-8", srid=numbers_in)
+    if prj is None:
+        shp.with_suffix(".prj").unlink()
+    elif prj != numbers_in:
+        subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-a_srs", f"EPSG:{prj}", str(shp.parent / "relabelled.shp"),
+                        str(shp)], check=True, capture_output=True)
+        shp = shp.parent / "relabelled.shp"
+    return shp
+
+
+ZONE_WARNING = (r"EPSG:9210 \(VN-2000 / TM-3 105-45\), {origin}, puts the data at lon 106\.\d+\.\.106\.\d+, .*"
+                r"outside Cần Thơ and about (\d+) km east of where EPSG:5897 \(VN-2000 / TM-3 zone 482 \(Cần Thơ\)\) "
+                r"puts it, inside the city .*import it again declaring that CRS")
+
+
+def test_a_vn2000_zone_that_puts_the_data_outside_can_tho_is_a_warning_naming_the_right_zone(loaded, tmp_path):
+    """EPSG:5897 numbers declared as EPSG:9210 (central meridian 105°45' instead of 105°) land ~82 km east, in
+    Tiền Giang: published (it could be another province's data), with a warning naming EPSG:5897."""
+    import re
+
+    in_prj = loaded(vn2000_shapefile(tmp_path, 5897, prj=9210), "t-zone-prj")
+    assert in_prj.dataset.storage_srid == 9210 and in_prj.dataset.districts == []  # published as declared
+    (warning,) = in_prj.report["warnings"]
+    found = re.search(ZONE_WARNING.format(origin="read from the .prj"), warning)
+    assert found, warning
+    assert 78 <= int(found.group(1)) <= 86
+
+    declared = loaded(vn2000_shapefile(tmp_path, 5897, prj=None), "t-zone-crs", srid=9210)
+    assert re.search(ZONE_WARNING.format(origin="declared with the import"), declared.report["warnings"][0])
+
+    right = loaded(vn2000_shapefile(tmp_path, 5897, prj=5897), "t-zone-right")
+    assert "warnings" not in right.report and "Quận Ninh Kiều" in right.dataset.districts
+
+
+def test_data_of_another_province_in_its_own_zone_is_not_warned_about(loaded, tmp_path):
+    """Hà Tiên (Kiên Giang) in VN-2000 / TM-3 104-30: no other zone puts it in Cần Thơ, so nothing to say."""
+    features = [{"type": "Feature", "properties": {"ten": "Hà Tiên"},
+                 "geometry": {"type": "Point", "coordinates": [104.48, 10.38]}}]
+    source = geojson(tmp_path / "hatien.geojson", features)
+    shp = tmp_path / "hatien" / "hatien.shp"
+    shp.parent.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:9207", str(shp), str(source)], check=True,
+                   capture_output=True)
+    result = loaded(shp, "t-zone-other")
+    assert result.dataset.storage_srid == 9207 and "warnings" not in result.report
 
 
 # --- what is refused, precisely, leaving nothing behind ----------------------------------------------
@@ -311,6 +425,19 @@ def test_import_and_delete_commands(committed_db, tmp_path):
     assert gone.returncode == 0 and not Dataset.objects.filter(slug="t-cli").exists()
     missing = manage("delete_dataset", "t-cli")
     assert missing.returncode != 0 and "no dataset 't-cli'" in missing.stderr
+
+
+def test_the_import_command_prints_the_zone_warning(committed_db, tmp_path):
+    shp = vn2000_shapefile(tmp_path, 5897, prj=None)
+    result = manage("import_dataset", str(shp), "--slug", "t-cli-zone", "--crs", "EPSG:9210")
+    try:
+        assert result.returncode == 0, result.stderr
+        assert "published t-cli-zone: 6 Point features" in result.stdout
+        assert "warning: diem.shp: EPSG:9210 (VN-2000 / TM-3 105-45), declared with the import" in result.stderr
+        assert "where EPSG:5897 (VN-2000 / TM-3 zone 482 (Cần Thơ)) puts it" in result.stderr
+    finally:
+        if Dataset.objects.filter(slug="t-cli-zone").exists():
+            delete_dataset("t-cli-zone")
 
 
 def test_import_command_help_names_the_vn2000_default():

@@ -185,7 +185,7 @@ REFUSALS = {
                          "unknown encoding 'latin-9' (choose auto or one of utf-8, cp1258, tcvn3, vni)"),
     "missing-file": ({"file": None}, "file is required: send the data as a multipart/form-data part named 'file'"),
     "missing-title": ({"title_vi": None}, "title_vi is required"),
-    "unknown-access": ({"access_level": "secret"}, "access_level 'secret' is not one of public, internal, restricted"),
+    "unknown-access": ({"access_level": "secret"}, "unknown access level 'secret' (choose public, internal, restricted)"),
     "unknown-agency": ({"agency": "nobody"}, "unknown agency 'nobody'"),
     "unknown-field": ({"titel_vi": "typo"}, "unknown field 'titel_vi'"),
     "bad-email": ({"contact_email": "not-an-email"}, "contact_email is not a valid e-mail address"),
@@ -333,7 +333,7 @@ def test_owners_edit_metadata_and_the_ogc_api_shows_it_at_once(server, registry,
     owner = auth(tokens["staff"])
     for change, message in (({"feature_count": 5}, "'feature_count' cannot be changed here"),
                             ({"allowed_users": ["ghost"]}, "allowed_users: no user named 'ghost'"),
-                            ({"access_level": "secret"}, "access_level 'secret' is not one of"),
+                            ({"access_level": "secret"}, "unknown access level 'secret'"),
                             ({"title_vi": ""}, "title_vi must not be blank"),
                             ({}, "nothing to change")):
         response = requests.patch(url, json=change, headers=owner, timeout=30)

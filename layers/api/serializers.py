@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.db.models import EmailField, URLField
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -12,6 +13,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from layers.crs import storage_crs_uri
 from layers.models import Dataset, ImportJob, Sector
 from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords
+from layers.services import GIVEN_METADATA, METADATA_FIELDS, REQUIRED_METADATA
 
 
 def absolute(request, path: str) -> str:
@@ -37,14 +39,6 @@ def text(name: str, *, required: bool = False, max_length: int | None = None, **
                                  error_messages=messages(name), **kwargs)
 
 
-def choice(name: str, choices, **kwargs):
-    values = [value for value, _ in choices]
-    return serializers.ChoiceField(
-        choices=choices, required=False,
-        error_messages=messages(name, invalid_choice=f"{name} {{input!r}} is not one of {', '.join(values)}"),
-        **kwargs)
-
-
 class KeywordsField(serializers.Field):
     """A JSON list, repeated form fields, or one comma-separated string."""
 
@@ -64,6 +58,22 @@ class KeywordsField(serializers.Field):
 
     def to_representation(self, value):
         return list(value)
+
+
+def metadata_field(name: str, required: bool) -> serializers.Field:
+    """The serializer field of one DatasetMetadata field, from the Dataset model field of the same name
+    (sector and agency by their code). Codes and choices are parsed as text: whether they are known is the
+    service's to say (services.check_metadata_values), in the same words at every front door."""
+    if name == "keywords":
+        return KeywordsField(required=False)
+    model_field = Dataset._meta.get_field(name)  # choices are checked by the service, in its own words
+    if isinstance(model_field, (URLField, EmailField)):
+        kind = "URL" if isinstance(model_field, URLField) else "e-mail address"
+        field_class = serializers.URLField if isinstance(model_field, URLField) else serializers.EmailField
+        return field_class(required=False, allow_blank=True, error_messages=messages(
+            name, invalid=f"{name} is not a valid {kind}"))
+    free_text = name not in ("sector", "agency") and not model_field.choices
+    return text(name, required=required, max_length=model_field.max_length if free_text else None)
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
@@ -102,11 +112,9 @@ class DatasetSerializer(GeoFeatureModelSerializer):
         geo_field = "extent"
         id_field = "slug"
         fields = (
-            "slug", "title_vi", "title_en", "abstract_vi", "abstract_en", "sector", "agency", "keywords",
-            "licence_name", "licence_url", "attribution", "update_frequency", "contact_name", "contact_email",
-            "access_level", "published", "districts", "feature_count", "geometry_type", "storage_srid",
-            "storage_crs", "attribute_schema", "created", "updated", "source", "owners", "allowed_users",
-            "allowed_groups", "links", "extent",
+            "slug", *METADATA_FIELDS, "published", "districts", "feature_count", "geometry_type", "storage_srid",
+            "storage_crs", "attribute_schema", "created", "updated", "owners", "allowed_users", "allowed_groups",
+            "links", "extent",
         )
         read_only_fields = fields
 
@@ -144,39 +152,22 @@ class ImportRequestSerializer(serializers.Serializer):
         empty="file: the uploaded file is empty", no_name="file: the uploaded file has no name"))
     source_path = text("source_path")
     slug = text("slug", required=True, max_length=63)
-    title_vi = text("title_vi", required=True, max_length=300)
-    title_en = text("title_en", required=True, max_length=300)
-    sector = text("sector", required=True)
-    licence_name = text("licence_name", required=True, max_length=200)
-    attribution = text("attribution", required=True)
-    abstract_vi = text("abstract_vi")
-    abstract_en = text("abstract_en")
-    agency = text("agency")
-    licence_url = serializers.URLField(required=False, allow_blank=True, error_messages=messages(
-        "licence_url", invalid="licence_url is not a valid URL"))
-    keywords = KeywordsField(required=False)
-    access_level = choice("access_level", Dataset.Access.choices)
-    update_frequency = choice("update_frequency", Dataset.Frequency.choices)
-    contact_name = text("contact_name", max_length=200)
-    contact_email = serializers.EmailField(required=False, allow_blank=True, error_messages=messages(
-        "contact_email", invalid="contact_email is not a valid e-mail address"))
     crs = text("crs")
     encoding = text("encoding")
     layer = text("layer")
     repair = serializers.BooleanField(required=False, default=False, error_messages=messages(
         "repair", invalid="repair must be true or false"))
 
-    METADATA = ("title_vi", "title_en", "sector", "licence_name", "attribution", "abstract_vi", "abstract_en",
-                "agency", "licence_url", "keywords", "access_level", "update_frequency", "contact_name",
-                "contact_email")
-
     def __init__(self, *args, replacing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.replacing = replacing
         if replacing:
             del self.fields["slug"]
-            for name in self.METADATA:
-                self.fields[name].required = False
+
+    def get_fields(self):
+        return {**super().get_fields(), **{
+            name: metadata_field(name, required=name in REQUIRED_METADATA and not self.replacing)
+            for name in GIVEN_METADATA}}
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -194,7 +185,7 @@ class ImportRequestSerializer(serializers.Serializer):
         """Keyword arguments of layers.registration.request_import."""
         data = self.validated_data
         return {
-            "metadata": {k: v for k, v in data.items() if k in self.METADATA},
+            "metadata": {k: v for k, v in data.items() if k in GIVEN_METADATA},
             "upload": data.get("file"), "source_path": data.get("source_path") or None, "crs": data.get("crs"),
             "encoding": data.get("encoding"), "layer": data.get("layer") or None, "repair": data["repair"],
         }
@@ -203,20 +194,6 @@ class ImportRequestSerializer(serializers.Serializer):
 class DatasetUpdateSerializer(serializers.Serializer):
     """PATCH /api/datasets/<slug>: what an admin says about a dataset; never what the loader measured."""
 
-    title_vi = text("title_vi", required=True, max_length=300)
-    title_en = text("title_en", required=True, max_length=300)
-    abstract_vi = text("abstract_vi")
-    abstract_en = text("abstract_en")
-    keywords = KeywordsField(required=False)
-    licence_name = text("licence_name", required=True, max_length=200)
-    licence_url = serializers.URLField(required=False, allow_blank=True, error_messages=messages(
-        "licence_url", invalid="licence_url is not a valid URL"))
-    attribution = text("attribution", required=True)
-    access_level = choice("access_level", Dataset.Access.choices)
-    update_frequency = choice("update_frequency", Dataset.Frequency.choices)
-    contact_name = text("contact_name", max_length=200)
-    contact_email = serializers.EmailField(required=False, allow_blank=True, error_messages=messages(
-        "contact_email", invalid="contact_email is not a valid e-mail address"))
     published = serializers.BooleanField(required=False, error_messages=messages(
         "published", invalid="published must be true or false"))
     owners = serializers.SlugRelatedField(
@@ -234,6 +211,10 @@ class DatasetUpdateSerializer(serializers.Serializer):
         error_messages={"does_not_exist": "allowed_groups: no group named {value!r}",
                         "invalid": "allowed_groups must be a list of group names",
                         "not_a_list": "allowed_groups must be a list of group names"})
+
+    def get_fields(self):
+        return {**{name: metadata_field(name, required=name in REQUIRED_METADATA) for name in GIVEN_METADATA},
+                **super().get_fields()}
 
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))

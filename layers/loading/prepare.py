@@ -27,6 +27,7 @@ class PreparedSource:
     open_options: dict = field(default_factory=dict)
     redecode: bool = False  # text was loaded as Latin-1 and must be decoded from `encoding`
     encoding: str | None = None
+    crs_origin: str = "declared with the import"  # where `srid` came from, for messages about it
 
 
 def prepare_source(path: Path, workdir: Path, *, layer: str | None, srid: int | None, encoding: str | None) -> PreparedSource:
@@ -51,7 +52,8 @@ def prepare_source(path: Path, workdir: Path, *, layer: str | None, srid: int | 
     if suffix == ".csv":
         csv_source = csv_for_gdal(_utf8_copy(path, workdir, encoding), workdir)
         return PreparedSource(inspect_source(csv_source.path, layer, label=label, open_options=csv_source.open_options),
-                              srid or 4326, label, encoding=encoding or "utf-8")
+                              srid or 4326, label, encoding=encoding or "utf-8",
+                              crs_origin="declared with the import" if srid else "assumed for a CSV (WGS 84)")
 
     if suffix == ".shp":
         _check_shapefile_counts(path, label)
@@ -63,7 +65,8 @@ def prepare_source(path: Path, workdir: Path, *, layer: str | None, srid: int | 
                                 f"(e.g. EPSG:{CANTHO_DEFAULT_SRID} for VN-2000 / TM-3 zone 482, Cần Thơ)")
         raise ImportRefused(f"{label}: its CRS is not an EPSG one GDAL can identify; declare it "
                             f"(e.g. EPSG:{CANTHO_DEFAULT_SRID} for VN-2000 / TM-3 zone 482, Cần Thơ)")
-    prepared = PreparedSource(source, srid or detected, label)
+    origin = "declared with the import" if srid else ("read from the .prj" if suffix == ".shp" else "read from the file")
+    prepared = PreparedSource(source, srid or detected, label, crs_origin=origin)
     if suffix == ".shp":
         _shapefile_encoding(path, prepared, encoding)
     return prepared
