@@ -6,12 +6,11 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
-from layers.crs import from_wgs84, to_wgs84
+from layers.crs import CANTHO_DEFAULT_SRID, VN2000_TM3, VN2000_UTM, from_wgs84, to_wgs84
 from layers.loading import ImportRefused
 from layers.loading.feature_names import FeatureNames
 from layers.loading.inspect import SourceLayer
 from layers.postgis import PG_TO_JSON_SCHEMA
-from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000_TM3, VN2000_UTM
 
 # Generous box around Vietnam (incl. its islands): data outside it was declared in the wrong CRS.
 VIETNAM_LON = (100.0, 118.0)
