@@ -4,7 +4,7 @@ from django.conf import settings
 from pygeoapi.crs import CrsTransformSpec
 from pygeoapi.provider.base import ProviderInvalidQueryError, ProviderItemNotFoundError
 
-from layers.ogc_provider import PostGISProvider
+from layers.serving.provider import PostGISProvider
 from layers.models import Dataset
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ def definition(django_db_setup):
     """The same shape as a definition for pygeoapi's PostgreSQL provider."""
     db = settings.DATABASES["default"]
     return {
-        "name": "layers.ogc_provider.PostGISProvider", "type": "feature",
+        "name": "layers.serving.provider.PostGISProvider", "type": "feature",
         "data": {"host": db["HOST"], "port": db["PORT"], "dbname": db["NAME"], "user": db["USER"],
                  "password": db["PASSWORD"]},
         "table": f"{settings.SDI_DATA_SCHEMA}.mekong_delta_districts_population_2009",

@@ -7,8 +7,9 @@ from django.conf import settings
 
 from layers.models import Dataset
 from layers.vn2000 import CANTHO_DEFAULT_SRID, VN2000_GEOGRAPHIC
+from sdi.database import connection_kwargs
 
-PROVIDER_CLASS = "layers.ogc_provider.PostGISProvider"
+PROVIDER_CLASS = "layers.serving.provider.PostGISProvider"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
@@ -36,14 +37,7 @@ def base_config() -> dict:
 
 def database_definition() -> dict:
     """The connection part of a provider definition, in the shape of pygeoapi's PostgreSQL provider."""
-    db = settings.DATABASES["default"]
-    return {
-        "host": db.get("HOST") or "localhost",
-        "port": int(db.get("PORT") or 5432),
-        "dbname": db["NAME"],
-        "user": db.get("USER") or "",
-        "password": db.get("PASSWORD") or "",
-    }
+    return connection_kwargs()
 
 
 def extents(dataset: Dataset, bbox: tuple) -> dict:
@@ -89,6 +83,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
             "feature_count": dataset.feature_count,
             "time_field": dataset.time_field or None,
             "attribution": attribution,
+            "serving": settings.SDI_SERVING.as_definition(),
         }],
     }
 

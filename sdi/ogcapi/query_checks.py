@@ -88,35 +88,3 @@ VALUE_CHECKS = {  # only what pygeoapi 0.24 gets wrong; it checks the rest
     "resulttype": one_of("resulttype", "results", "hits"),
 }
 
-
-# Declared in OpenAPI components.parameters and referenced from every /items GET (pygeoapi declares the rest).
-DECLARED_ITEMS_PARAMETERS = {
-    "datetime": {"description": "Features whose time property is this instant or falls in this interval "
-                                "(RFC 3339, `start/end`, `..` for open ends).", "schema": {"type": "string"}},
-    "resulttype": {"description": "`hits` answers only numberMatched.",
-                   "schema": {"type": "string", "enum": ["results", "hits"], "default": "results"}},
-    "cursor": {"description": "Where the next page starts (copy it from a `next` link).",
-               "schema": {"type": "integer"}},
-    "sortby": {"description": "Comma-separated property names, each optionally prefixed with + or -.",
-               "schema": {"type": "string"}},
-    "filter": {"description": "A CQL2 filter on the queryables.", "schema": {"type": "string"}},
-    "filter-lang": {"schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
-    "filter-crs": {"schema": {"type": "string", "format": "uri"}},
-}
-UNDECLARED = ("#/components/parameters/vendorSpecificParameters", "/parameters/sortby.yaml")
-
-
-def declare_items_parameters(openapi: dict) -> None:
-    """Make /items in pygeoapi's OpenAPI match what we accept: no free-form parameters (we refuse unknown
-    ones), and the parameters pygeoapi leaves out or references from a remote file (sortby)."""
-    components = openapi.setdefault("components", {}).setdefault("parameters", {})
-    components.pop("vendorSpecificParameters", None)
-    for name, definition in DECLARED_ITEMS_PARAMETERS.items():
-        components[name] = {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
-                            **definition}
-    for path, operations in openapi.get("paths", {}).items():
-        get = operations.get("get") if path.endswith("/items") else None
-        if get is None:
-            continue
-        kept = [p for p in get.get("parameters", []) if not str(p.get("$ref", "")).endswith(UNDECLARED)]
-        get["parameters"] = kept + [{"$ref": f"#/components/parameters/{name}"} for name in DECLARED_ITEMS_PARAMETERS]
