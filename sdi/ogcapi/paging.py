@@ -16,7 +16,8 @@ from layers.serving.hints import PageEnd, PageHint, RequestedBox
 from sdi.ogcapi import bbox
 from sdi.ogcapi.adapter import ProviderLinks
 
-MEDIA_TYPES = {"html": "text/html", "jsonld": "application/ld+json", "json": "application/geo+json"}
+MEDIA_TYPES = {"html": "text/html", "jsonld": "application/ld+json", "json": "application/geo+json",
+               "csv": "text/csv"}
 
 
 class BadCursor(ValueError):
@@ -32,18 +33,16 @@ def page_hint(request: HttpRequest, url: str) -> PageHint:
     fmt = response_format(request)
     return PageHint(cursor=cursor, keyset_links=fmt != "html", raw_json=fmt == "json",
                     box=requested_box(request.GET.get("bbox"), request.GET.get("bbox-crs")),
-                    links=page_links(url, MEDIA_TYPES[fmt]))
+                    links=page_links(url, MEDIA_TYPES.get(fmt, MEDIA_TYPES["json"])))
 
 
 def response_format(request: HttpRequest) -> str:
-    """html, jsonld or json (GeoJSON), as pygeoapi will choose it from `f` or the Accept header."""
+    """The `f` pygeoapi will answer in (json is GeoJSON), from `f` or else the Accept header."""
     fmt = request.GET.get("f")
+    if fmt is not None:
+        return fmt
     accept = request.headers.get("Accept", "")
-    if fmt == "html" or (fmt is None and "text/html" in accept):
-        return "html"
-    if fmt == "jsonld" or (fmt is None and "ld+json" in accept):
-        return "jsonld"
-    return "json"
+    return "html" if "text/html" in accept else "jsonld" if "ld+json" in accept else "json"
 
 
 def page_links(url: str, media_type: str) -> Callable[[PageEnd], list[dict]]:
