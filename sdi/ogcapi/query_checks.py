@@ -3,11 +3,13 @@
 OGC API – Features Part 1 requires a 400 for a parameter the API does not define (/req/core/query-param-unknown)
 and for an invalid value (/req/core/query-param-invalid). pygeoapi 0.24 ignores unknown names (a mistyped
 filter returned every feature), reads `limit=true` as a limit of True, `skipGeometry=maybe` as false and
-`resulttype=bogus` as results, and hands NaN or infinite bbox numbers to the database (500s).
+`resulttype=bogus` as results, hands NaN or infinite bbox numbers to the database (500s), and checks
+`datetime` only on collections with a time field (elsewhere `datetime=not-a-date` answered 200).
 Queryable property names are parameters too ("queryables as query parameters", Part 3).
 """
 import math
 import re
+from datetime import date, datetime
 
 from django.http import QueryDict
 
@@ -73,6 +75,26 @@ def finite_numbers(value: str) -> str | None:
     return None
 
 
+def instant_or_interval(value: str) -> str | None:
+    """RFC 3339 date-time or date, or an interval `start/end` whose open ends are `..` or empty. Malformed is
+    malformed whatever the collection (pygeoapi checks the value only where a time field is configured)."""
+    ends = value.split("/")
+    if len(ends) <= 2 and all(_instant(end) or (len(ends) == 2 and end in ("", "..")) for end in ends):
+        return None
+    return (f"datetime should be an RFC 3339 date-time or date, or an interval start/end ('..' for an open end), "
+            f"not {value[:60]!r}")
+
+
+def _instant(text: str) -> bool:
+    for parse in (datetime.fromisoformat, date.fromisoformat):
+        try:
+            parse(text)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
 def one_of(name: str, *choices: str, ignore_case: bool = False):
     def check(value: str) -> str | None:
         if (value.lower() if ignore_case else value) not in choices:
@@ -86,5 +108,6 @@ VALUE_CHECKS = {  # only what pygeoapi 0.24 gets wrong; it checks the rest
     "bbox": finite_numbers,
     "skipGeometry": one_of("skipGeometry", "true", "false", ignore_case=True),
     "resulttype": one_of("resulttype", "results", "hits"),
+    "datetime": instant_or_interval,
 }
 
