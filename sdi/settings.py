@@ -23,7 +23,12 @@ SDI_PROVIDER_POOL_SIZE  database connections per server process for the OGC API 
 SDI_UPLOAD_DIR          where uploads are kept until imported (default .sdi/uploads)
 SDI_MAX_UPLOAD_MB / SDI_MAX_UNCOMPRESSED_MB      upload size and unpacked-archive size limits (512 / 4096)
 SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers (default cantho-districts)
-SDI_LOG_LEVEL           INFO by default
+SDI_WORKER_HEARTBEAT_SECONDS  how often the import worker writes its heartbeat (default 5; /readyz calls a worker
+                        dead after three missed beats)
+SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
+
+Read by `manage.py ensure_admin` only, so that no server process keeps an admin password in its settings:
+SDI_ADMIN_USER, SDI_ADMIN_PASSWORD, SDI_ADMIN_EMAIL, SDI_ADMIN_PASSWORD_FILE.
 """
 import os
 from datetime import timedelta
@@ -203,6 +208,7 @@ SDI_MAX_UPLOAD_BYTES = int(os.environ.get("SDI_MAX_UPLOAD_MB", "512")) * 1024 * 
 SDI_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SDI_MAX_UNCOMPRESSED_MB", "4096")) * 1024 * 1024
 SDI_ITEMS_DEFAULT_LIMIT = int(os.environ.get("SDI_ITEMS_DEFAULT_LIMIT", "100"))
 SDI_ITEMS_MAX_LIMIT = int(os.environ.get("SDI_ITEMS_MAX_LIMIT", "10000"))
+SDI_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("SDI_WORKER_HEARTBEAT_SECONDS", "5"))
 # The OGC API provider's tuning; it reads no environment itself (sdi/ogcapi/config.py hands it these).
 SDI_SERVING = ServingOptions(
     exact_count_max_rows=int(os.environ.get("SDI_EXACT_COUNT_MAX_ROWS", "50000")),
