@@ -3,7 +3,6 @@
 import threading
 import time
 
-import pytest
 from django.db import connection
 
 from sdi.ogcapi import api_cache

@@ -28,8 +28,9 @@ def expected_ids(where: str = "TRUE", params=()) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def walk_geojson(url: str, params: dict, limit: int, expected: int) -> list[list[int]]:
-    pages, next_url, next_params = [], url, {**params, "limit": limit}
+def walk_geojson(url: str, params: dict | None, limit: int, expected: int) -> list[list[int]]:
+    """None for params: `url` is a next link already."""
+    pages, next_url, next_params = [], url, None if params is None else {**params, "limit": limit}
     while next_url:
         assert len(pages) <= expected // limit + 1, "the walk goes on past the end"
         response = requests.get(next_url, params=next_params, timeout=30)
@@ -106,3 +107,14 @@ def test_the_last_keyset_page_has_no_next_link_and_offset_pages_link_back(ogcapi
     middle = requests.get(url, params={"limit": 50, "offset": 100, "sortby": "Dan_So"}, timeout=30).json()
     links = {link["rel"]: link["href"] for link in middle["links"] if link["rel"] in ("next", "prev")}
     assert "offset=150" in links["next"] and "offset=50" in links["prev"] and "sortby=Dan_So" in links["next"]
+
+
+def test_the_next_links_of_a_post_query_carry_its_cql2_json_filter(ogcapi):
+    """POST /items with a CQL2 JSON body: its next links are GETs, so the filter goes into them."""
+    expected = expected_ids("\"Ten_Tinh\" = %s", ("Cần Thơ",))
+    body = {"op": "=", "args": [{"property": "Ten_Tinh"}, "Cần Thơ"]}
+    first = requests.post(f"{ogcapi}/collections/{SLUG}/items", params={"limit": 4}, json=body, timeout=30).json()
+    pages = [[f["id"] for f in first["features"]]]
+    nexts = [link["href"] for link in first["links"] if link["rel"] == "next"]
+    pages += walk_geojson(nexts[0], None, 4, len(expected))
+    assert_walked_once_to_the_end(pages, expected, 4)

@@ -1,5 +1,6 @@
-"""Serving features to pygeoapi: the provider plugin and the SQL it runs. Free of Django (and, but for the
-pygeoapi-facing class, of pygeoapi), so it can be used and tested on its own.
+"""Serving features to pygeoapi: the provider plugin and the SQL it runs. Free of Django, URLs and query strings
+(the web layer, sdi/ogcapi/, parses those), so it can be used and tested on its own; its errors are pygeoapi's
+provider exceptions, which pygeoapi turns into OGC exception answers.
 
 - `provider.py`   PostGISProvider, the class pygeoapi loads (definition in, collections out)
 - `hints.py`      what the web layer tells the provider about a request (PageHint) and what comes back

@@ -1,4 +1,5 @@
-"""The query parameters /items and /items/{id} take: declared in our OpenAPI, and checked before pygeoapi reads them.
+"""The query parameters /items and /items/{id} take, checked before pygeoapi reads them (and declared in our
+OpenAPI document by sdi/ogcapi/adapter.py).
 
 OGC API – Features Part 1 requires a 400 for a parameter the API does not define (/req/core/query-param-unknown)
 and for an invalid value (/req/core/query-param-invalid). pygeoapi 0.24 ignores unknown names (a mistyped
