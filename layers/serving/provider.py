@@ -35,8 +35,8 @@ class PostGISProvider(BaseProvider):
         self.geom_field = provider_def.get("geom_field") or "geom"
         self.storage_srid = srid_of(provider_def.get("storage_crs"))
         self.feature_count = provider_def.get("feature_count")
-        self.options = ServingOptions.from_definition(provider_def.get("serving"))
-        self.pool = connection_pool(conninfo_from(self.data, self.options), self.options.pool_size)
+        self.serving = ServingOptions.from_definition(provider_def.get("serving"))
+        self.pool = connection_pool(conninfo_from(self.data, self.serving), self.serving.pool_size)
         self._fields = provider_def.get("fields") or self.get_fields()
         self.table_ref = page_sql.Table(self.schema, self.table, self.id_field, self.geom_field, self.storage_srid,
                                         self._fields, self.time_field)
@@ -66,7 +66,7 @@ class PostGISProvider(BaseProvider):
         cursor = hint.cursor if hint and not sortby else None  # keyset pages are in id order only
         matched = counting.number_matched(
             self._fetch, table, condition, registry_count=self.feature_count, can_count=self.count,
-            needed=cursor is None, asked=resulttype == "hits", max_rows=self.options.exact_count_max_rows)
+            needed=cursor is None, asked=resulttype == "hits", max_rows=self.serving.exact_count_max_rows)
         if resulttype == "hits":
             return {"type": "FeatureCollection", "features": [], "numberMatched": matched, "numberReturned": 0}
 
