@@ -32,7 +32,7 @@ def page_hint(request: HttpRequest, url: str) -> PageHint:
         raise BadCursor("cursor must be the integer id from a next link") from None
     fmt = response_format(request)
     if request.method == "POST":  # a link is a GET: the CQL2 JSON body goes into it as `filter`
-        url = link(url, "self", "", {"filter": request.body.decode("utf-8"), "filter-lang": "cql2-json"})["href"]
+        url = with_query(url, {"filter": request.body.decode("utf-8"), "filter-lang": "cql2-json"})
     return PageHint(cursor=cursor, keyset_links=fmt != "html", raw_json=fmt == "json",
                     box=requested_box(request.GET.get("bbox"), request.GET.get("bbox-crs")),
                     links=page_links(url, MEDIA_TYPES.get(fmt, MEDIA_TYPES["json"])))
@@ -60,13 +60,18 @@ def page_links(url: str, media_type: str) -> Callable[[PageEnd], list[dict]]:
 
 
 def link(url: str, rel: str, media_type: str, position: dict) -> dict:
-    """This request's URL with every parameter kept but the page position (and any other in `position`)."""
-    parts = urlsplit(url)
-    replaced = {"offset", "cursor", *position}
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in replaced]
-    query += [(k, str(v)) for k, v in position.items()]
+    """This request's URL with every parameter kept but the page position."""
     return {"rel": rel, "type": media_type, "title": f"Items ({rel})",
-            "href": urlunsplit(parts._replace(query=urlencode(query)))}
+            "href": with_query(url, position, drop=("offset", "cursor"))}
+
+
+def with_query(url: str, values: dict, drop: tuple = ()) -> str:
+    """`url` with `values` set in its query string (replacing any of the same name) and `drop` removed."""
+    parts = urlsplit(url)
+    removed = {*drop, *values}
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in removed]
+    query += [(k, str(v)) for k, v in values.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def requested_box(bbox_value: str | None, bbox_crs: str | None) -> RequestedBox | None:
