@@ -118,3 +118,9 @@ def test_the_next_links_of_a_post_query_carry_its_cql2_json_filter(ogcapi):
     nexts = [link["href"] for link in first["links"] if link["rel"] == "next"]
     pages += walk_geojson(nexts[0], None, 4, len(expected))
     assert_walked_once_to_the_end(pages, expected, 4)
+
+
+def test_a_post_body_that_is_not_utf8_is_a_400(ogcapi):
+    response = requests.post(f"{ogcapi}/collections/{SLUG}/items", data=b'{"op": "\xff"}',
+                             headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 400 and response.json()["code"] == "InvalidParameterValue"

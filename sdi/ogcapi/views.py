@@ -142,12 +142,12 @@ def schema(request, collection_id):
 @require_http_methods(["GET", "HEAD", "POST"])
 def items(request, collection_id):
     """GET/HEAD: the items; POST: the same query with a CQL2 JSON filter as the body (Part 3)."""
+    if problem := filter_problem(request):  # first: a POST body is then valid UTF-8 JSON for the links
+        return ogc_exception(400, "InvalidParameterValue", problem, request=request)
     try:
         hint = paging.page_hint(request, base_url(request) + request.get_full_path().removeprefix("/ogcapi"))
     except paging.BadCursor as exc:
         return ogc_exception(400, "InvalidParameterValue", str(exc), request=request)
-    if problem := filter_problem(request):
-        return ogc_exception(400, "InvalidParameterValue", problem, request=request)
     adapter.move_cql2_json_filter_into_body(request)
     token = current_page_hint.set(hint)
     try:
