@@ -13,8 +13,9 @@ import socket
 import threading
 
 import psycopg
-from django.conf import settings
 from django.db import connection
+
+from sdi.database import connection_kwargs
 
 log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x5D10B  # first key of pg_advisory_lock(int, int): import-job owners (0x5D1: sign-in slots)
@@ -40,10 +41,8 @@ class OwnerLease:
                     return self.token
                 except psycopg.Error:
                     self._conn.close()
-            db = settings.DATABASES["default"]
             self._conn = psycopg.connect(
-                host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"],
-                autocommit=True, connect_timeout=10, application_name=f"sdi-job-lease-{self.token}")
+                **connection_kwargs(autocommit=True, application_name=f"sdi-job-lease-{self.token}"))
             self._conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self.token))
             return self.token
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import django.db
 import psycopg
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -28,6 +27,7 @@ from layers.loading import ImportRefused
 from layers.models import ImportJob
 from layers.services import DatasetMetadata, import_vector_dataset
 from layers.worker_health import Heartbeat
+from sdi.database import connection_kwargs
 
 log = logging.getLogger(__name__)
 CHANNEL = "sdi_import_jobs"
@@ -172,9 +172,7 @@ def _finish(job: ImportJob, status: str, message: str, report: dict, progress: i
 
 
 def _listen():
-    db = settings.DATABASES["default"]
-    listener = psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"],
-                               password=db["PASSWORD"], autocommit=True, connect_timeout=10)
+    listener = psycopg.connect(**connection_kwargs(autocommit=True))
     listener.execute(f"LISTEN {CHANNEL}")
     return listener
 

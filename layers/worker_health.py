@@ -12,13 +12,14 @@ import threading
 from datetime import timedelta
 
 import django.db
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from layers.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = float(os.environ.get("SDI_WORKER_HEARTBEAT_SECONDS", "5"))
+HEARTBEAT_SECONDS = settings.SDI_WORKER_HEARTBEAT_SECONDS
 STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)  # a worker this silent is dead or cut off
 FORGET_AFTER = timedelta(hours=1)  # rows of workers gone this long are removed
 

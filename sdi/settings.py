@@ -16,10 +16,19 @@ SDI_ALLOWED_HOSTS       comma-separated host names (default: localhost,127.0.0.1
 SDI_BASE_URL            public base URL, e.g. https://sdi.cantho.gov.vn (default: taken from each request)
 SDI_CORS_ALLOWED_ORIGINS comma-separated origins allowed to call /ogcapi/ from a browser, or * (default: *)
 SDI_ITEMS_DEFAULT_LIMIT / SDI_ITEMS_MAX_LIMIT   page size of /items (default 100 / 10000)
+SDI_EXACT_COUNT_MAX_ROWS a filtered /items page counts numberMatched only when the planner expects at most this
+                        many matches (default 50000; resulttype=hits always counts)
+SDI_STATEMENT_TIMEOUT_MS every OGC API query is cancelled after this (default 30000)
+SDI_PROVIDER_POOL_SIZE  database connections per server process for the OGC API (default 4)
 SDI_UPLOAD_DIR          where uploads are kept until imported (default .sdi/uploads)
 SDI_MAX_UPLOAD_MB / SDI_MAX_UNCOMPRESSED_MB      upload size and unpacked-archive size limits (512 / 4096)
 SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers (default cantho-districts)
-SDI_LOG_LEVEL           INFO by default
+SDI_WORKER_HEARTBEAT_SECONDS  how often the import worker writes its heartbeat (default 5; /readyz calls a worker
+                        dead after three missed beats)
+SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
+
+Read by `manage.py ensure_admin` only, so that no server process keeps an admin password in its settings:
+SDI_ADMIN_USER, SDI_ADMIN_PASSWORD, SDI_ADMIN_EMAIL, SDI_ADMIN_PASSWORD_FILE.
 """
 import os
 from datetime import timedelta
@@ -27,6 +36,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from layers.serving.options import ServingOptions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -197,6 +208,13 @@ SDI_MAX_UPLOAD_BYTES = int(os.environ.get("SDI_MAX_UPLOAD_MB", "512")) * 1024 * 
 SDI_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SDI_MAX_UNCOMPRESSED_MB", "4096")) * 1024 * 1024
 SDI_ITEMS_DEFAULT_LIMIT = int(os.environ.get("SDI_ITEMS_DEFAULT_LIMIT", "100"))
 SDI_ITEMS_MAX_LIMIT = int(os.environ.get("SDI_ITEMS_MAX_LIMIT", "10000"))
+SDI_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("SDI_WORKER_HEARTBEAT_SECONDS", "5"))
+# The OGC API provider's tuning; it reads no environment itself (sdi/ogcapi/config.py hands it these).
+SDI_SERVING = ServingOptions(
+    exact_count_max_rows=int(os.environ.get("SDI_EXACT_COUNT_MAX_ROWS", "50000")),
+    statement_timeout_ms=int(os.environ.get("SDI_STATEMENT_TIMEOUT_MS", "30000")),
+    pool_size=int(os.environ.get("SDI_PROVIDER_POOL_SIZE", "4")),
+)
 
 # Debian 12 ships GDAL 3.6; Django 6.1 would like 3.9 but works with it.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
@@ -212,6 +230,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SDI_LOG_LEVEL", "INFO").upper()},
+    # Quieting pygeoapi is one of the seams of sdi/ogcapi/adapter.py (seam 2); the levels must be set here,
+    # before the first request.
     "loggers": {
         "pygeoapi": {"level": os.environ.get("SDI_PYGEOAPI_LOG_LEVEL", "WARNING")},
         # pygeoapi logs every 4xx it answers at ERROR with a traceback; Django's line for it is enough.

@@ -28,7 +28,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
 
     from layers.catalogue import load_catalogue
     from layers.job_owner import release_lease
-    from layers.ogc_provider import close_pools
+    from layers.serving.database import close_pools
 
     with django_db_blocker.unblock():
         db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})

@@ -5,7 +5,7 @@
 - anonymous requests that answered 500 (limit=true, NaN bbox, zero-width bbox in VN-2000, /TileMatrixSets/{id});
 - unknown query parameters were ignored; skipGeometry/resulttype accepted anything;
 - every 4xx was logged with a full traceback.
-Plus contract tests for each place we change pygeoapi (sdi/ogcapi/pygeoapi_patches.py).
+Plus contract tests for each place we change pygeoapi (sdi/ogcapi/adapter.py).
 """
 import json
 import logging
@@ -114,15 +114,15 @@ def test_contract_pygeoapi_still_caches_the_translated_config_where_we_neutralis
     """If a pygeoapi upgrade renames or removes l10n._cfg_cache or changes translate_struct, say so loudly."""
     from pygeoapi import l10n
 
-    from sdi.ogcapi import pygeoapi_patches
+    from sdi.ogcapi import adapter
 
-    pygeoapi_patches.install()
-    assert hasattr(l10n, "_cfg_cache"), "pygeoapi.l10n._cfg_cache is gone: review pygeoapi_patches seam 1"
-    assert isinstance(l10n._cfg_cache, pygeoapi_patches.NothingCached)
-    assert l10n.translate_struct is pygeoapi_patches.translate_struct
+    adapter.install()
+    assert hasattr(l10n, "_cfg_cache"), "pygeoapi.l10n._cfg_cache is gone: review adapter seam 1"
+    assert isinstance(l10n._cfg_cache, adapter.NothingCached)
+    assert l10n.translate_struct is adapter.translate_struct
     monkeypatch.delattr(l10n, "_cfg_cache")
     with pytest.raises(RuntimeError, match="_cfg_cache"):
-        pygeoapi_patches.install()
+        adapter.install()
 
 
 def test_contract_templates_see_the_configuration_they_are_given(tmp_path):
@@ -130,9 +130,9 @@ def test_contract_templates_see_the_configuration_they_are_given(tmp_path):
     from pygeoapi.l10n import str2locale
     from pygeoapi.util import render_j2_template
 
-    from sdi.ogcapi import pygeoapi_patches
+    from sdi.ogcapi import adapter
 
-    pygeoapi_patches.install()
+    adapter.install()
     (tmp_path / "probe.html").write_text("{{ config['server']['url'] }} {{ config['resources'] | list | join(',') }}")
 
     def render(url, resources):
@@ -150,14 +150,14 @@ def test_translations_of_a_replaced_api_are_forgotten():
     stay in memory."""
     from pygeoapi import l10n
 
-    from sdi.ogcapi import pygeoapi_patches
+    from sdi.ogcapi import adapter
 
-    pygeoapi_patches.install()
+    adapter.install()
     config = {"server": {"url": "http://c/ogcapi"}, "resources": {"x": {"title": {"vi": "X vi", "en": "X en"}}}}
     translated = l10n.translate_struct(config, l10n.str2locale("en"), True)
     assert translated["resources"]["x"]["title"] == "X en"
     assert l10n.translate_struct(config, l10n.str2locale("en"), True) is translated  # cached
-    pygeoapi_patches.forget_translations(config)
+    adapter.forget_translations(config)
     assert l10n.translate_struct(config, l10n.str2locale("en"), True) is not translated
 
 
@@ -324,9 +324,9 @@ def test_contract_pygeoapi_exception_handlers_are_wrapped():
 
     from pygeoapi.api import API
 
-    from sdi.ogcapi import pygeoapi_patches
+    from sdi.ogcapi import adapter
 
-    pygeoapi_patches.install()
+    adapter.install()
     assert getattr(API.get_exception, "sdi_patched", False)
     assert getattr(API.get_format_exception, "sdi_patched", False)
     assert list(inspect.signature(API.get_exception.__wrapped__).parameters) == [

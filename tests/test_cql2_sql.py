@@ -26,7 +26,7 @@ from shapely.geometry import LineString, MultiPoint, box, mapping
 
 from layers.cql2 import SUPPORTED_CONFORMANCE, FilterError, keep_filter_crs, translate
 from layers.models import Dataset
-from layers.ogc_provider import connection_pool, conninfo_from
+from layers.serving.database import connection_pool, conninfo_from
 
 pytestmark = pytest.mark.django_db
 

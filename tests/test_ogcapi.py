@@ -173,9 +173,22 @@ def test_a_bbox_across_the_antimeridian_is_split_not_inverted(ogcapi):
     assert 0 < body["numberMatched"] <= 9
 
 
-def test_limit_is_capped_at_the_maximum(ogcapi):
-    body = get(f"{ogcapi}/collections/mekong-delta-districts-population-2009/items", params={"limit": 50000}).json()
-    assert body["numberReturned"] == 228
+@pytest.fixture(scope="module")
+def small_limit_server(django_db_setup):
+    """A server whose maximum page size (SDI_ITEMS_MAX_LIMIT=50) is below the 228 rows of the collection."""
+    from tests.conftest import ServerProcess
+
+    process = ServerProcess(env={"SDI_ITEMS_MAX_LIMIT": "50"})
+    yield f"{process.url}/ogcapi"
+    process.stop()
+
+
+def test_limit_is_capped_at_the_maximum(small_limit_server):
+    url = f"{small_limit_server}/collections/mekong-delta-districts-population-2009/items"
+    body = get(url, params={"limit": 1000}).json()
+    assert body["numberReturned"] == len(body["features"]) == 50 and body["numberMatched"] == 228
+    assert any(link["rel"] == "next" for link in body["links"])
+    assert get(url, params={"limit": 49}).json()["numberReturned"] == 49
 
 
 def test_single_item_and_unknown_item(ogcapi):

@@ -142,12 +142,12 @@ def test_rest_and_ogc_api_name_the_same_storage_crs(server, points_in_tm3):
 
 
 def test_pygeoapi_hands_the_filter_and_its_filter_crs_on_untransformed():
-    """The seam the CQL2 spellings rely on (sdi.ogcapi.pygeoapi_patches, seam 4): pygeoapi calls our
+    """The seam the CQL2 spellings rely on (sdi.ogcapi.adapter, seam 10): pygeoapi calls our
     keep_filter_crs by the name it imported, instead of transforming the literals itself."""
     from pygeoapi.api import itemtypes
 
-    from sdi.ogcapi import pygeoapi_patches
+    from sdi.ogcapi import adapter
 
-    pygeoapi_patches.install()
+    adapter.install()
     assert itemtypes.modify_pygeofilter is keep_filter_crs
     assert inspect.getsource(itemtypes.get_collection_items).count("modify_pygeofilter(") == 2  # text and JSON

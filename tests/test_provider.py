@@ -1,10 +1,14 @@
 """The PostGIS provider on its own: a pygeoapi provider definition in, GeoJSON out, no Django involved."""
+import json
+
 import pytest
 from django.conf import settings
 from pygeoapi.crs import CrsTransformSpec
 from pygeoapi.provider.base import ProviderInvalidQueryError, ProviderItemNotFoundError
 
-from layers.ogc_provider import PostGISProvider
+from layers.serving.hints import PageHint, current_page_hint
+from layers.serving.options import ServingOptions
+from layers.serving.provider import PostGISProvider
 from layers.models import Dataset
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +19,7 @@ def definition(django_db_setup):
     """The same shape as a definition for pygeoapi's PostgreSQL provider."""
     db = settings.DATABASES["default"]
     return {
-        "name": "layers.ogc_provider.PostGISProvider", "type": "feature",
+        "name": "layers.serving.provider.PostGISProvider", "type": "feature",
         "data": {"host": db["HOST"], "port": db["PORT"], "dbname": db["NAME"], "user": db["USER"],
                  "password": db["PASSWORD"]},
         "table": f"{settings.SDI_DATA_SCHEMA}.mekong_delta_districts_population_2009",
@@ -75,9 +79,12 @@ def test_values_reach_sql_as_parameters(definition):
 
 
 def test_unfiltered_count_comes_from_the_registry_when_given(definition):
-    provider = PostGISProvider({**definition, "feature_count": 228})
-    assert provider.query(limit=1)["numberMatched"] == 228
-    assert provider.query(limit=1, bbox=[105.7, 10.0, 105.8, 10.1])["numberMatched"] < 228
+    """The registry's count differs from the table's 228 rows here, so the test sees which one is used."""
+    provider = PostGISProvider({**definition, "feature_count": 1000})
+    assert provider.query(limit=1)["numberMatched"] == 1000  # the registry's, not counted
+    box = [105.7, 10.0, 105.8, 10.1]
+    counted = PostGISProvider(definition).query(limit=1000, bbox=box)
+    assert provider.query(limit=1, bbox=box)["numberMatched"] == counted["numberReturned"] < 228  # filtered: counted
 
 
 def test_http_geojson_spliced_from_postgis_text_equals_the_provider_output(definition, ogcapi):
@@ -90,3 +97,50 @@ def test_http_geojson_spliced_from_postgis_text_equals_the_provider_output(defin
                           params={"limit": 50}, timeout=30).json()
     assert served["features"] == expected
     assert served["numberReturned"] == 50 and served["numberMatched"] == 228
+
+
+def query_with_hint(provider, hint, **kwargs):
+    token = current_page_hint.set(hint)
+    try:
+        return provider.query(**kwargs)
+    finally:
+        current_page_hint.reset(token)
+
+
+def test_the_provider_reads_one_row_past_the_page_to_say_whether_more_follow(definition):
+    """228 rows: a page of 114 at offset 114 is full and the last one; the last keyset page too."""
+    provider = PostGISProvider(definition)
+    ends = []
+    hint = PageHint(links=lambda end: ends.append(end) or [])
+    for offset in (0, 114):
+        assert query_with_hint(provider, hint, limit=114, offset=offset)["numberReturned"] == 114
+    last = query_with_hint(provider, PageHint(cursor=200, keyset_links=True, links=hint.links), limit=28)
+    assert [f["id"] for f in last["features"]] == list(range(201, 229))
+    assert [(end.more, end.keyset) for end in ends] == [(True, False), (False, False), (False, True)]
+    assert ends[2].last_id == 228
+
+
+def test_raw_json_comes_back_through_the_hint(definition):
+    provider = PostGISProvider(definition)
+    hint = PageHint(raw_json=True)
+    collection = query_with_hint(provider, hint, limit=3)
+    assert collection["features"] == [] and collection["numberReturned"] == 3
+    assert [f["id"] for f in json.loads(hint.outcome.features_json)] == [1, 2, 3]
+
+
+def test_serving_options_come_from_the_definition(definition):
+    """exact_count_max_rows=0: a filtered page leaves numberMatched out rather than count (hits still counts)."""
+    cantho = [("Ten_Tinh", "Cần Thơ")]
+    assert PostGISProvider(definition).query(limit=1, properties=cantho)["numberMatched"] == 9
+    frugal = PostGISProvider({**definition, "serving": {"exact_count_max_rows": 0}})
+    assert "numberMatched" not in frugal.query(limit=1, properties=cantho)
+    assert frugal.query(resulttype="hits", properties=cantho)["numberMatched"] == 9
+
+
+def test_the_generated_definition_carries_the_settings_serving_options(django_db_setup):
+    from sdi.ogcapi.config import collection_resource, database_definition
+
+    dataset = Dataset.objects.get(slug="mekong-delta-districts-population-2009")
+    provider = collection_resource(dataset, database_definition())["providers"][0]
+    assert provider["serving"] == settings.SDI_SERVING.as_definition()
+    assert ServingOptions.from_definition(provider["serving"]) == settings.SDI_SERVING

@@ -2,7 +2,7 @@
 
 pygeoapi 0.24 (`pygeoapi.crs.modify_pygeofilter`) transforms geometry literals into the storage CRS in Python,
 with the operation PROJ picks (EPSG:5194 at Cần Thơ, 0.8 m from the official EPSG:6960 that `bbox=` uses), and
-ignores filter-crs for BBOX numbers. `keep_filter_crs` is installed in its place (sdi.ogcapi.pygeoapi_patches):
+ignores filter-crs for BBOX numbers. `keep_filter_crs` is installed in its place (sdi.ogcapi.adapter, seam 10):
 it hands the filter on untouched, with its filter-crs, and the translator transforms every literal in PostGIS
 through the pinned SRIDs (layers.crs.sql), so a box selects the same features as filter or as bbox.
 """

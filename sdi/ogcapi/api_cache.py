@@ -15,12 +15,12 @@ from pygeoapi.openapi import get_oas
 from layers.models import Dataset
 from layers.selectors import visible_slugs
 from layers.services import current_registry_version
+from sdi.ogcapi.adapter import adapt_openapi, forget_translations
 from sdi.ogcapi.config import build_config
-from sdi.ogcapi.pygeoapi_patches import forget_translations
-from sdi.ogcapi.query_checks import declare_items_parameters
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _apis: held only to look up and store, never while building
+_build_lock = threading.Lock()  # one build at a time, so concurrent first requests build a key once
 _apis: OrderedDict[tuple, tuple[int, API]] = OrderedDict()
 _anonymous_slugs: dict[int, frozenset[str]] = {}
 MAX_CACHED_APIS = 32  # base URLs × distinct visibility sets; least recently used are dropped
@@ -29,12 +29,28 @@ MAX_CACHED_APIS = 32  # base URLs × distinct visibility sets; least recently us
 def get_api(base_url: str, user=None) -> API:
     version = current_registry_version()
     key = (base_url, _visible(user, version))
+    if (api := _cached(key, version)) is not None:
+        return api
+    with _build_lock:
+        if (api := _cached(key, version)) is not None:  # built by the request we waited for
+            return api
+        api = build_api(base_url, key[1])
+        _store(key, version, api)
+    log.info("pygeoapi configuration built for %s (registry version %d, %d collections)",
+             base_url, version, len(api.config["resources"]))
+    return api
+
+
+def _cached(key: tuple, version: int) -> API | None:
     with _lock:
         cached = _apis.get(key)
         if cached and cached[0] == version:
             _apis.move_to_end(key)
             return cached[1]
-    api = build_api(base_url, key[1])
+    return None
+
+
+def _store(key: tuple, version: int, api: API) -> None:
     with _lock:
         replaced = [_apis[key][1]] if key in _apis else []
         _apis[key] = (version, api)
@@ -43,9 +59,6 @@ def get_api(base_url: str, user=None) -> API:
             replaced.append(_apis.popitem(last=False)[1][1])
     for old in replaced:
         forget_translations(old.tpl_config)
-    log.info("pygeoapi configuration built for %s (registry version %d, %d collections)",
-             base_url, version, len(api.config["resources"]))
-    return api
 
 
 def _visible(user, version: int) -> frozenset[str]:
@@ -63,19 +76,6 @@ def build_api(base_url: str, slugs: frozenset[str]) -> API:
     datasets = Dataset.objects.filter(slug__in=slugs).order_by("slug")
     config = build_config(list(datasets), base_url)
     openapi = get_oas(config, fail_on_invalid_collection=False)
-    advertise_limit_parameter(openapi, config["server"]["limits"])
-    declare_items_parameters(openapi)
+    adapt_openapi(openapi, config["server"]["limits"])
     return API(config, openapi)
 
-
-def advertise_limit_parameter(openapi: dict, limits: dict) -> None:
-    """QGIS reads its page size from components.parameters.limit (else it pages by 100)."""
-    openapi.setdefault("components", {}).setdefault("parameters", {})["limit"] = {
-        "name": "limit",
-        "in": "query",
-        "description": "The optional limit parameter limits the number of items that are presented in the response document.",
-        "required": False,
-        "style": "form",
-        "explode": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": limits["max_items"], "default": limits["default_items"]},
-    }

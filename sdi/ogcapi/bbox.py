@@ -3,7 +3,7 @@
 pygeoapi 0.24's `transform_bbox` builds a new pyproj Transformer on every request (~45 ms, most of a bbox
 query), lets PROJ pick the VN-2000 datum shift (EPSG:5194 at Cần Thơ, 0.8 m from the official EPSG:6960),
 and transforms only the two corners, which clips the box once it is rotated into a projected CRS. We
-install this function in its place (sdi.ogcapi.pygeoapi_patches): cached transformers pinned to EPSG:6960
+install this function in its place (sdi.ogcapi.adapter, seam 3): cached transformers pinned to EPSG:6960
 (layers.crs.transformers), and the bounds of the densified box edges.
 """
 from pyproj.exceptions import CRSError
@@ -28,7 +28,7 @@ def transform_bbox(bbox: list, from_crs, to_crs, always_xy=False) -> list:
 
 
 def within_area_of_use(box) -> bool:
-    """Whether an x/y box (layers.ogc_provider.RequestedBox) lies where its CRS is defined. PostGIS cannot
+    """Whether an x/y box (layers.serving.hints.RequestedBox) lies where its CRS is defined. PostGIS cannot
     transform points far outside ("Point outside of projection domain")."""
     bounds = area_of_use(box.srid)
     if bounds is None:

@@ -7,8 +7,9 @@ from django.conf import settings
 
 from layers.crs import CRS84_URI as CRS84, offered_uris, storage_crs_uri
 from layers.models import Dataset
+from sdi.database import connection_kwargs
 
-PROVIDER_CLASS = "layers.ogc_provider.PostGISProvider"
+PROVIDER_CLASS = "layers.serving.provider.PostGISProvider"
 
 
 @cache
@@ -19,14 +20,7 @@ def base_config() -> dict:
 
 def database_definition() -> dict:
     """The connection part of a provider definition, in the shape of pygeoapi's PostgreSQL provider."""
-    db = settings.DATABASES["default"]
-    return {
-        "host": db.get("HOST") or "localhost",
-        "port": int(db.get("PORT") or 5432),
-        "dbname": db["NAME"],
-        "user": db.get("USER") or "",
-        "password": db.get("PASSWORD") or "",
-    }
+    return connection_kwargs()
 
 
 def extents(dataset: Dataset, bbox: tuple) -> dict:
@@ -72,6 +66,7 @@ def collection_resource(dataset: Dataset, database: dict) -> dict:
             "feature_count": dataset.feature_count,
             "time_field": dataset.time_field or None,
             "attribution": attribution,
+            "serving": settings.SDI_SERVING.as_definition(),
         }],
     }
 

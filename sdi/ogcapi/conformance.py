@@ -2,14 +2,8 @@
 
 pygeoapi declares every class its feature API *can* support (CQL2, create-replace-delete…) as soon as one
 feature collection exists; QGIS then pushes filters to a server that cannot run them. We declare only what
-our provider does.
+our provider does (served in place of pygeoapi's list by sdi/ogcapi/adapter.py).
 """
-from http import HTTPStatus
-
-from pygeoapi.api import API, APIRequest
-from pygeoapi.formats import F_HTML
-from pygeoapi.util import render_j2_template, to_json
-
 from layers.cql2 import SUPPORTED_CONFORMANCE
 
 OGC = "http://www.opengis.net/spec"
@@ -35,12 +29,3 @@ CONFORMANCE_CLASSES = sorted([
     *SUPPORTED_CONFORMANCE,
 ])
 
-
-def conformance(api: API, request: APIRequest):
-    document = {"conformsTo": CONFORMANCE_CLASSES}
-    headers = request.get_response_headers(**api.api_headers)
-    if request.format == F_HTML:
-        content = render_j2_template(api.tpl_config, api.config["server"]["templates"], "conformance.html",
-                                     document, request.locale)
-        return headers, HTTPStatus.OK, content
-    return headers, HTTPStatus.OK, to_json(document, api.pretty_print)

@@ -1,13 +1,16 @@
-"""The query parameters /items and /items/{id} take: declared in our OpenAPI, and checked before pygeoapi reads them.
+"""The query parameters /items and /items/{id} take, checked before pygeoapi reads them (and declared in our
+OpenAPI document by sdi/ogcapi/adapter.py).
 
 OGC API – Features Part 1 requires a 400 for a parameter the API does not define (/req/core/query-param-unknown)
 and for an invalid value (/req/core/query-param-invalid). pygeoapi 0.24 ignores unknown names (a mistyped
 filter returned every feature), reads `limit=true` as a limit of True, `skipGeometry=maybe` as false and
-`resulttype=bogus` as results, and hands NaN or infinite bbox numbers to the database (500s).
+`resulttype=bogus` as results, hands NaN or infinite bbox numbers to the database (500s), and checks
+`datetime` only on collections with a time field (elsewhere `datetime=not-a-date` answered 200).
 Queryable property names are parameters too ("queryables as query parameters", Part 3).
 """
 import math
 import re
+from datetime import date, datetime
 
 from django.http import QueryDict
 
@@ -73,6 +76,26 @@ def finite_numbers(value: str) -> str | None:
     return None
 
 
+def instant_or_interval(value: str) -> str | None:
+    """RFC 3339 date-time or date, or an interval `start/end` whose open ends are `..` or empty. Malformed is
+    malformed whatever the collection (pygeoapi checks the value only where a time field is configured)."""
+    ends = value.split("/")
+    if len(ends) <= 2 and all(_instant(end) or (len(ends) == 2 and end in ("", "..")) for end in ends):
+        return None
+    return (f"datetime should be an RFC 3339 date-time or date, or an interval start/end ('..' for an open end), "
+            f"not {value[:60]!r}")
+
+
+def _instant(text: str) -> bool:
+    for parse in (datetime.fromisoformat, date.fromisoformat):
+        try:
+            parse(text)
+            return True
+        except ValueError:
+            pass
+    return False
+
+
 def one_of(name: str, *choices: str, ignore_case: bool = False):
     def check(value: str) -> str | None:
         if (value.lower() if ignore_case else value) not in choices:
@@ -86,37 +109,6 @@ VALUE_CHECKS = {  # only what pygeoapi 0.24 gets wrong; it checks the rest
     "bbox": finite_numbers,
     "skipGeometry": one_of("skipGeometry", "true", "false", ignore_case=True),
     "resulttype": one_of("resulttype", "results", "hits"),
+    "datetime": instant_or_interval,
 }
 
-
-# Declared in OpenAPI components.parameters and referenced from every /items GET (pygeoapi declares the rest).
-DECLARED_ITEMS_PARAMETERS = {
-    "datetime": {"description": "Features whose time property is this instant or falls in this interval "
-                                "(RFC 3339, `start/end`, `..` for open ends).", "schema": {"type": "string"}},
-    "resulttype": {"description": "`hits` answers only numberMatched.",
-                   "schema": {"type": "string", "enum": ["results", "hits"], "default": "results"}},
-    "cursor": {"description": "Where the next page starts (copy it from a `next` link).",
-               "schema": {"type": "integer"}},
-    "sortby": {"description": "Comma-separated property names, each optionally prefixed with + or -.",
-               "schema": {"type": "string"}},
-    "filter": {"description": "A CQL2 filter on the queryables.", "schema": {"type": "string"}},
-    "filter-lang": {"schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
-    "filter-crs": {"schema": {"type": "string", "format": "uri"}},
-}
-UNDECLARED = ("#/components/parameters/vendorSpecificParameters", "/parameters/sortby.yaml")
-
-
-def declare_items_parameters(openapi: dict) -> None:
-    """Make /items in pygeoapi's OpenAPI match what we accept: no free-form parameters (we refuse unknown
-    ones), and the parameters pygeoapi leaves out or references from a remote file (sortby)."""
-    components = openapi.setdefault("components", {}).setdefault("parameters", {})
-    components.pop("vendorSpecificParameters", None)
-    for name, definition in DECLARED_ITEMS_PARAMETERS.items():
-        components[name] = {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
-                            **definition}
-    for path, operations in openapi.get("paths", {}).items():
-        get = operations.get("get") if path.endswith("/items") else None
-        if get is None:
-            continue
-        kept = [p for p in get.get("parameters", []) if not str(p.get("$ref", "")).endswith(UNDECLARED)]
-        get["parameters"] = kept + [{"$ref": f"#/components/parameters/{name}"} for name in DECLARED_ITEMS_PARAMETERS]

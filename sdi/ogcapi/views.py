@@ -17,15 +17,13 @@ from pygeoapi.models.provider.base import TileMatrixSetEnum
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
-from layers.ogc_provider import PageRequest, RequestedBox, current_page_request, current_requested_box
-from sdi.ogcapi import bbox
-from sdi.ogcapi import conformance as sdi_conformance
-from sdi.ogcapi import pygeoapi_patches, query_checks, request_log
+from layers.serving.hints import current_page_hint
+from sdi.ogcapi import adapter, paging, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
 PYGEOAPI_STATIC = Path(pygeoapi.__file__).parent / "static"
-pygeoapi_patches.install()  # every change to pygeoapi's own behaviour is there
+adapter.install()  # every change to pygeoapi's own behaviour is there
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 FILTER_LANGUAGES = ("cql2-text", "cql2-json", "cql-text", "cql-json")  # the last two: pygeoapi's older names
 
@@ -87,7 +85,7 @@ def landing_page(request):
 
 @read_only
 def conformance(request):
-    return execute(sdi_conformance.conformance, request)
+    return execute(adapter.conformance, request)
 
 
 @read_only
@@ -128,50 +126,40 @@ def tile_matrix_set(request, tile_matrix_set_id):
 
 @read_only
 def queryables(request, collection_id):
-    return execute(itemtypes_api.get_collection_queryables, request, collection_id)
+    response = execute(itemtypes_api.get_collection_queryables, request, collection_id)
+    adapter.name_json_schema_dialect(response)
+    return response
 
 
 @read_only
 def schema(request, collection_id):
-    return execute(core_api.get_collection_schema, request, collection_id)
+    response = execute(core_api.get_collection_schema, request, collection_id)
+    adapter.name_json_schema_dialect(response)
+    return response
 
 
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def items(request, collection_id):
     """GET/HEAD: the items; POST: the same query with a CQL2 JSON filter as the body (Part 3)."""
-    try:
-        cursor = int(request.GET["cursor"]) if "cursor" in request.GET else None
-    except ValueError:
-        return ogc_exception(400, "InvalidParameterValue", "cursor must be the integer id from a next link",
-                             request=request)
-    if problem := filter_problem(request):
+    if problem := filter_problem(request):  # first: a POST body is then valid UTF-8 JSON for the links
         return ogc_exception(400, "InvalidParameterValue", problem, request=request)
-    page = page_request(request, cursor)
-    if request.GET.get("filter-lang") in ("cql2-json", "cql-json") and "filter" in request.GET:
-        # pygeoapi reads a GET filter as CQL2 text only; it reads CQL2 JSON from the body, so move it there.
-        params = request.GET.copy()
-        request._body = params.pop("filter")[0].encode("utf-8")
-        request.GET = params
-    token = current_page_request.set(page)
-    box_token = current_requested_box.set(requested_box(request.GET.get("bbox"), request.GET.get("bbox-crs")))
+    try:
+        hint = paging.page_hint(request, base_url(request) + request.get_full_path().removeprefix("/ogcapi"))
+    except paging.BadCursor as exc:
+        return ogc_exception(400, "InvalidParameterValue", str(exc), request=request)
+    adapter.move_cql2_json_filter_into_body(request)
+    token = current_page_hint.set(hint)
     try:
         response = execute(itemtypes_api.get_collection_items, request, collection_id, check_format=False,
                            geojson=True,
                            query_problem=lambda api: query_checks.items_problem(request.GET, api, collection_id))
     finally:
-        current_page_request.reset(token)
-        current_requested_box.reset(box_token)
-    if page and page.features_json is not None and response.status_code == 200 and request.method != "HEAD":
-        splice_features(response, page.features_json)
+        current_page_hint.reset(token)
+    features_json = hint.outcome.features_json
+    if features_json is not None and response.status_code == 200 and request.method != "HEAD":
+        adapter.splice_features(response, features_json)
     return response
-
-
-def requested_box(bbox_value: str | None, bbox_crs: str | None) -> RequestedBox | None:
-    """The client's box for the provider's exact-box test, unless it reaches where its CRS is undefined (there
-    the provider keeps to the transformed bounds pygeoapi hands it)."""
-    box = RequestedBox.from_query(bbox_value, bbox_crs)
-    return box if box and bbox.within_area_of_use(box) else None
 
 
 def filter_problem(request) -> str | None:
@@ -192,26 +180,6 @@ def filter_problem(request) -> str | None:
     except Exception as exc:  # pygeofilter raises lark, JSON and its own errors
         return f"malformed {language if request.method != 'POST' else 'cql2-json'} filter: {str(exc).strip()[:300]}"
     return None
-
-
-def page_request(request, cursor: int | None) -> PageRequest | None:
-    """Keyset links for machine formats (pygeoapi's HTML template pages by offset); raw features for GeoJSON."""
-    fmt = request.GET.get("f")
-    accept = request.headers.get("Accept", "")
-    if fmt == "html" or (fmt is None and "text/html" in accept):
-        return None
-    geojson = fmt == "json" or (fmt is None and "ld+json" not in accept)
-    url = base_url(request) + request.get_full_path().removeprefix("/ogcapi")
-    return PageRequest(url=url, cursor=cursor, raw_json=geojson)
-
-
-def splice_features(response: HttpResponse, features_json: str) -> None:
-    """Put PostGIS's features JSON into pygeoapi's FeatureCollection, whose `features` it left empty."""
-    body = response.content.decode("utf-8")
-    marker = '"features":[]'
-    if body.count(marker) != 1:  # never guess: pygeoapi's output changed shape
-        raise RuntimeError("cannot find the empty features array in pygeoapi's items response")
-    response.content = body.replace(marker, f'"features":{features_json}').encode("utf-8")
 
 
 @read_only

@@ -1,0 +1,97 @@
+"""The provider's connections: one small pool per database and process, and the one retried read.
+
+The provider gets its connection as plain keyword arguments (host, port, dbname, user, password) in its
+definition; sdi/database.py builds them from Django's DATABASES, the same way for every psycopg connection.
+"""
+import logging
+import threading
+from http import HTTPStatus
+
+from psycopg import errors
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+from pygeoapi.provider.base import ProviderConnectionError, ProviderInvalidQueryError, ProviderQueryError
+
+from layers.serving.options import ServingOptions
+
+log = logging.getLogger(__name__)
+CONNECTION_KEYS = ("host", "port", "dbname", "user", "password")
+
+_pools: dict[str, ConnectionPool] = {}
+_pools_lock = threading.Lock()
+
+
+class DatabaseUnavailable(ProviderConnectionError):
+    """The database cannot be reached: a 503, for clients to retry (pygeoapi answers with this status)."""
+
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+def conninfo_from(data: dict | str, options: ServingOptions = ServingOptions()) -> str:
+    if isinstance(data, str):
+        return data
+    parts = [f"{key}='{str(data[key])}'" for key in CONNECTION_KEYS if data.get(key) not in (None, "")]
+    # JIT compilation and parallel workers cost more to start (~0.4 s and ~25 ms) than they save on these
+    # short queries; concurrent requests already keep the cores busy. psycopg prepares repeated statements,
+    # and a generic plan cannot see the bbox values: always plan with the actual values.
+    parts.append(f"options='-c statement_timeout={options.statement_timeout_ms} -c jit=off "
+                 f"-c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan'")
+    return " ".join(parts)
+
+
+def connection_pool(conninfo: str, size: int = ServingOptions.pool_size) -> ConnectionPool:
+    """One small pool per database and process (gunicorn workers each build their own after fork)."""
+    pool = _pools.get(conninfo)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(conninfo)
+            if pool is None:
+                pool = ConnectionPool(
+                    conninfo,
+                    min_size=1,
+                    max_size=size,
+                    kwargs={"autocommit": True},
+                    # After a database restart every idle connection is dead: test each one as it is handed
+                    # out (one round trip) and replace it, rather than fail the request that draws it.
+                    check=ConnectionPool.check_connection,
+                    timeout=10,  # seconds to wait for a connection (during an outage: then a 503)
+                    name="sdi-provider",
+                    open=True,
+                )
+                _pools[conninfo] = pool
+    return pool
+
+
+def close_pools() -> None:
+    """Close every pooled connection (tests dropping their database; process shutdown)."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
+def fetch(pool: ConnectionPool, query, params=()) -> list[tuple]:
+    """Run a read; one lost connection is retried on another (every query here is a read, so a retry is
+    safe), so that no request fails once the database is back."""
+    try:
+        try:
+            return _fetch_once(pool, query, params)
+        except errors.OperationalError as exc:
+            if isinstance(exc, (errors.QueryCanceled, PoolTimeout)):  # no connection lost: a retry won't help
+                raise
+            log.warning("database connection lost (%s); retrying once", (str(exc).strip() or "?").splitlines()[0])
+            return _fetch_once(pool, query, params)
+    except errors.QueryCanceled:
+        raise ProviderQueryError(user_msg="query took too long and was cancelled") from None
+    except errors.DataError as exc:
+        raise ProviderInvalidQueryError(user_msg=str(exc).splitlines()[0]) from None
+    except errors.OperationalError as exc:
+        log.error("database unavailable: %s", exc)
+        raise DatabaseUnavailable(user_msg="database unavailable, try again shortly") from None
+
+
+def _fetch_once(pool: ConnectionPool, query, params):
+    with pool.connection() as conn:
+        with conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
