@@ -10,7 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdi.settings")
 import django  # noqa: E402
 
 django.setup()
-from layers.services import DatasetMetadata, import_vector_dataset  # noqa: E402
+from layers.registry.services import DatasetMetadata, import_vector_dataset  # noqa: E402
 
 path, slug = sys.argv[1], sys.argv[2]
 metadata = DatasetMetadata(title_vi="Thửa đất giả lập (benchmark)", title_en="Synthetic parcels (benchmark)",

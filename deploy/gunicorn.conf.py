@@ -15,7 +15,7 @@ wsgi_app = "sdi.wsgi:application"
 control_socket_disable = True
 
 # The import worker runs next to the web workers, so `make run` (and a systemd unit) is one command. A thread of
-# the master restarts it whenever it dies (layers/supervisor.py). Set SDI_IMPORT_WORKER=0 to run
+# the master restarts it whenever it dies (layers/jobs/supervisor.py). Set SDI_IMPORT_WORKER=0 to run
 # `python manage.py run_import_worker` separately instead (under systemd, with Restart=always).
 
 
@@ -25,7 +25,7 @@ def when_ready(server):
     import sys
     from pathlib import Path
 
-    from layers.supervisor import WorkerSupervisor
+    from layers.jobs.supervisor import WorkerSupervisor
 
     manage = Path(__file__).resolve().parent.parent / "manage.py"
     # Kept on the arbiter, not in this module: a reload (HUP) reads this file again into fresh globals.

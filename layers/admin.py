@@ -1,5 +1,5 @@
 """Django admin for the registry. Thin: it lists, edits metadata and uploads; the rules live in
-layers.registration and layers.services.
+layers.registry.registration and layers.registry.services.
 
 Datasets follow the registry's own rule rather than Django's per-model permissions, so that the admin and the
 REST API agree: every staff user may see the registry and upload; only a dataset's owners and superusers
@@ -16,11 +16,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_protect
 
-from layers import registration, services
-from layers.forms import DatasetChangeForm, UploadForm
+from layers.registry import registration, services
+from layers.registry.forms import DatasetChangeForm, UploadForm
 from layers.loading import ImportRefused
 from layers.models import Agency, Dataset, ImportJob, Sector
-from layers.selectors import manageable_datasets, visible_jobs
+from layers.registry.selectors import manageable_datasets, visible_jobs
 
 REFRESH_SECONDS = 2  # how often a running job's pages reload themselves
 

@@ -1,7 +1,7 @@
 """Registry models: the source of truth for what the SDI publishes.
 
 Each published Dataset is one row here plus one PostGIS table in the data schema. Models carry data only;
-loading, publishing and version bumps live in `layers.services`.
+loading, publishing and version bumps live in `layers.registry.services`.
 """
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -162,7 +162,7 @@ class ImportJob(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
-    # Who runs it: a running job whose owner no longer holds its advisory lock was interrupted (layers.job_owner).
+    # Who runs it: a running job whose owner no longer holds its advisory lock was interrupted (layers.jobs.owner).
     owner = models.CharField(max_length=200, blank=True, help_text="host and process running the job")
     owner_token = models.IntegerField(null=True, blank=True)
     # What an interrupted run leaves behind, recorded before it is made, so that another process can clean up.

@@ -1,7 +1,7 @@
 """Liveness (/healthz) and readiness (/readyz) for load balancers, orchestrators and monitoring.
 
 /healthz answers 200 as long as the process serves requests, without touching the database. /readyz answers
-200 only when the database answers and the import worker has reported recently (layers.worker_health);
+200 only when the database answers and the import worker has reported recently (layers.jobs.health);
 otherwise 503 with the same JSON, saying which check failed.
 """
 import django.db
@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from layers.worker_health import worker_status
+from layers.jobs.health import worker_status
 from sdi.middleware import RETRY_AFTER_SECONDS
 
 

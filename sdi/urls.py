@@ -2,13 +2,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from layers.views import home
+from layers.registry.views import home
 from sdi.health import healthz, readyz
 
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
-    path("api/", include("layers.api.urls")),
+    path("api/", include("layers.registry.api.urls")),
     path("ogcapi", include("sdi.ogcapi.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -26,8 +26,8 @@ def django_db_setup(django_test_environment, django_db_blocker):
     """
     from django.test.utils import setup_databases, teardown_databases
 
-    from layers.catalogue import load_catalogue
-    from layers.job_owner import release_lease
+    from layers.registry.catalogue import load_catalogue
+    from layers.jobs.owner import release_lease
     from layers.serving.database import close_pools
 
     with django_db_blocker.unblock():
@@ -36,7 +36,7 @@ def django_db_setup(django_test_environment, django_db_blocker):
         load_catalogue(settings.SDI_DEFAULT_DATASETS)
     yield
     close_pools()  # else the pooled connections keep Django from dropping the test database
-    release_lease()  # likewise the connection holding this process's import-job lock (layers.job_owner)
+    release_lease()  # likewise the connection holding this process's import-job lock (layers.jobs.owner)
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=0)
 
@@ -70,7 +70,7 @@ class ServerProcess:
                "SDI_BIND": f"127.0.0.1:{self.port}", "SDI_WORKERS": str(workers), "SDI_ACCESS_LOG": "-",
                # Tests run queued imports in-process unless they test the worker itself.
                "SDI_IMPORT_WORKER": "1" if import_worker else "0", **(env or {})}
-        env.pop("PGAPPNAME", None)  # this test process's import-job owner name (layers.job_owner) is not theirs
+        env.pop("PGAPPNAME", None)  # this test process's import-job owner name (layers.jobs.owner) is not theirs
         self.log = open(REPO / ".pytest_cache" / f"server-{self.port}.log", "w") if (REPO / ".pytest_cache").is_dir() \
             else subprocess.DEVNULL
         self.process = subprocess.Popen(

@@ -6,7 +6,7 @@ import requests
 from django.contrib.auth.models import Group, User
 from rest_framework.authtoken.models import Token
 
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 
 def metadata(access):
@@ -38,7 +38,7 @@ def datasets(people, django_db_blocker, tmp_path_factory):
         import_vector_dataset(path, slug="t-internal", metadata=metadata("internal"))
         restricted = import_vector_dataset(path, slug="t-restricted", metadata=metadata("restricted")).dataset
         restricted.allowed_groups.add(people["group"])
-        from layers.services import registry_changed
+        from layers.registry.services import registry_changed
         registry_changed()
         yield
         for slug in ("t-internal", "t-restricted"):

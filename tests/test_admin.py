@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
 
-from layers.jobs import claim_next_job, run_job
+from layers.jobs.queue import claim_next_job, run_job
 from layers.models import Dataset, ImportJob
-from layers.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
 
 PREFIX = "adm-"
 UPLOAD_URL = "/admin/layers/dataset/upload/"
@@ -236,7 +236,7 @@ def test_import_jobs_are_read_only_and_shown_to_their_creator_and_superusers(peo
 
 @pytest.mark.django_db  # in-process, rolled back (this mark also makes pytest-django set up the test database)
 def test_the_upload_form_turns_its_choices_into_import_arguments():
-    from layers.forms import UploadForm
+    from layers.registry.forms import UploadForm
 
     form = UploadForm(data={**FORM, "agency": "osm", "repair": "on"}, files={"file": upload_file()})
     assert form.is_valid(), form.errors

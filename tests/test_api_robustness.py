@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from layers.models import Dataset
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 VN2000_TM3 = "http://www.opengis.net/def/crs/EPSG/0/5897"
@@ -96,7 +96,7 @@ def test_html_of_a_restricted_dataset_for_its_user_after_an_anonymous_html_page(
         result = import_vector_dataset(write_stations(tmp_path / "restricted.geojson"), slug=slug,
                                        metadata=replace(META, access_level="restricted"))
         result.dataset.allowed_users.add(user)
-        from layers.services import registry_changed
+        from layers.registry.services import registry_changed
         registry_changed()
         for lang, title in (("vi", META.title_vi), ("en", META.title_en)):
             response = get(f"{url}/ogcapi/collections/{slug}", params={"f": "html", "lang": lang},

@@ -22,7 +22,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from layers.models import Dataset, ImportJob
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 from sdi.security.login_slots import LOCK_NAMESPACE
 from tests.conftest import REPO, database_url_for_servers, free_port
 

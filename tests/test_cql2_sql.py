@@ -1,7 +1,7 @@
-"""The CQL2 -> SQL translator (layers/cql2/) on the real PostGIS test database.
+"""The CQL2 -> SQL translator (layers/serving/cql2/) on the real PostGIS test database.
 
 Filters are parsed exactly as the server parses them (pygeofilter's cql2_text / cql2_json parsers, then
-layers.cql2.keep_filter_crs, which stands in for pygeoapi's modify_pygeofilter), translated, and run twice:
+layers.serving.cql2.keep_filter_crs, which stands in for pygeoapi's modify_pygeofilter), translated, and run twice:
 on Django's connection (client-side binding) and
 through the provider's own connection pool (server-side binding, as in production). The rows they select are
 compared with the answer computed in Python from rows loaded once (shapely for geometries).
@@ -24,7 +24,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from shapely.geometry import LineString, MultiPoint, box, mapping
 
-from layers.cql2 import SUPPORTED_CONFORMANCE, FilterError, keep_filter_crs, translate
+from layers.serving.cql2 import SUPPORTED_CONFORMANCE, FilterError, keep_filter_crs, translate
 from layers.models import Dataset
 from layers.serving.database import connection_pool, conninfo_from
 

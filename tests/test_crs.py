@@ -8,7 +8,7 @@ from pyproj import Transformer
 from pyproj.transformer import TransformerGroup
 
 from layers.crs import CRS, UnknownCRS, offered_uris, parse, parse_crs, storage_crs_uri
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -174,5 +174,5 @@ def test_crs_and_cql2_import_without_django():
     """The provider and the translator use them outside Django: importing them must not pull Django in."""
     import sys
 
-    code = "import sys, layers.crs, layers.cql2; assert not [m for m in sys.modules if m.startswith('django')]"
+    code = "import sys, layers.crs, layers.serving.cql2; assert not [m for m in sys.modules if m.startswith('django')]"
     subprocess.run([sys.executable, "-c", code], check=True, env={"PATH": "/usr/bin:/bin"})

@@ -155,7 +155,7 @@ def test_gdal_pushes_the_attribute_filter_to_the_server_and_only_matches_travel(
 @pytest.fixture(scope="module")
 def inspections(django_db_setup, django_db_blocker, tmp_path_factory):
     """Environmental inspections with a date: `datetime=` filters on it."""
-    from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+    from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
     dates = ["2023-01-15", "2023-06-30", "2024-02-10", "2024-11-26"]
     path = tmp_path_factory.mktemp("time") / "kiem_tra.geojson"

@@ -14,9 +14,9 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from layers.catalogue import ENTRY_KEYS
+from layers.registry.catalogue import ENTRY_KEYS
 from layers.models import Dataset, ImportJob
-from layers.services import (GIVEN_METADATA, METADATA_FIELDS, DatasetMetadata, current_registry_version,
+from layers.registry.services import (GIVEN_METADATA, METADATA_FIELDS, DatasetMetadata, current_registry_version,
                              delete_dataset, import_vector_dataset)
 
 PREFIX = "fd-"
@@ -186,10 +186,10 @@ def test_an_admin_metadata_edit_goes_through_the_service_and_the_ogc_api_shows_i
 # --- one declaration --------------------------------------------------------------------------------------
 
 def test_every_front_door_derives_its_metadata_fields_from_the_one_declaration():
-    from layers.api.serializers import DatasetSerializer, DatasetUpdateSerializer, ImportRequestSerializer
-    from layers.forms import DatasetChangeForm, UploadForm
+    from layers.registry.api.serializers import DatasetSerializer, DatasetUpdateSerializer, ImportRequestSerializer
+    from layers.registry.forms import DatasetChangeForm, UploadForm
     from layers.management.commands.import_dataset import Command
-    from layers.registration import EDITABLE_FIELDS
+    from layers.registry.registration import EDITABLE_FIELDS
 
     given = set(GIVEN_METADATA)
     assert given == set(METADATA_FIELDS) - {"source"}  # the import records where the data came from
@@ -206,7 +206,7 @@ def test_every_front_door_derives_its_metadata_fields_from_the_one_declaration()
 
 
 def test_the_catalogue_refuses_a_misspelt_key(committed_db, tmp_path):
-    from layers.catalogue import read_catalogue
+    from layers.registry.catalogue import read_catalogue
     from layers.loading import ImportRefused
 
     catalogue = tmp_path / "datasets.yml"

@@ -13,7 +13,7 @@ from pyproj.transformer import TransformerGroup
 from layers.loading import ImportRefused
 from layers.loading.encodings import encode_for_tests
 from layers.models import Dataset
-from layers.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
 
 META = DatasetMetadata(title_vi="Thử nghiệm định dạng", title_en="Format test", sector="land",
                        licence_name="CC BY 4.0", attribution="Sở Tài nguyên và Môi trường (test)")

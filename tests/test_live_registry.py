@@ -4,7 +4,7 @@ import json
 import requests
 
 from layers.models import Dataset
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 META = DatasetMetadata(title_vi="Trạm quan trắc môi trường", title_en="Environmental monitoring stations",
                        sector="environment", licence_name="CC BY 4.0", attribution="Sở Tài nguyên và Môi trường (test)")
@@ -44,7 +44,7 @@ def test_two_server_processes_pick_up_a_new_dataset_and_its_removal(committed_db
 
 
 def test_unpublishing_hides_a_collection_everywhere(committed_db, server):
-    from layers.services import registry_changed
+    from layers.registry.services import registry_changed
 
     dataset = Dataset.objects.get(slug="cantho-bus-route-09")
     try:
@@ -62,7 +62,7 @@ def test_the_import_worker_next_to_gunicorn_runs_queued_jobs(committed_db, start
     """`make run` starts the worker with gunicorn; a queued job is published while the server keeps answering."""
     import time
 
-    from layers.jobs import submit_import
+    from layers.jobs.queue import submit_import
     from layers.models import ImportJob
 
     url = start_server(workers=1, import_worker=True)

@@ -9,7 +9,7 @@ from django.db import connection
 
 from layers.loading import ImportRefused
 from layers.models import Dataset
-from layers.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
 
 DISTRICTS = settings.SDI_CONFIG_DIR / "data" / "cantho" / "admin" / "cantho_districts_gischinhphu.geojson"
 META = DatasetMetadata(title_vi="Thử nghiệm", title_en="Test", sector="environment",

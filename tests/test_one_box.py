@@ -15,8 +15,8 @@ from pyproj import Transformer
 from pyproj.transformer import TransformerGroup
 from shapely.geometry import Point, box
 
-from layers.cql2 import keep_filter_crs
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.serving.cql2 import keep_filter_crs
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 pytestmark = pytest.mark.django_db
 

@@ -23,10 +23,10 @@ from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
-from layers.job_owner import release_lease
-from layers.jobs import run_job, submit_import
+from layers.jobs.owner import release_lease
+from layers.jobs.queue import run_job, submit_import
 from layers.models import Dataset, ImportJob, WorkerHeartbeat
-from layers.services import DatasetMetadata
+from layers.registry.services import DatasetMetadata
 from tests.conftest import REPO, ServerProcess, free_port
 
 META = DatasetMetadata(title_vi="Trạm bơm", title_en="Pumping stations", sector="environment",

@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from layers.jobs import claim_next_job, run_job
+from layers.jobs.queue import claim_next_job, run_job
 from layers.models import Dataset, ImportJob
-from layers.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 
 PREFIX = "api-"  # every user, dataset and job slug made here starts with it
 FIELDS = {"title_vi": "Chợ nổi và bến tàu", "title_en": "Floating markets and piers", "sector": "trade",
@@ -402,7 +402,7 @@ def test_sectors_and_the_public_dataset_list(server, registry):
 
 @pytest.mark.django_db  # in-process, rolled back (this mark also makes pytest-django set up the test database)
 def test_the_shared_checks_refuse_what_can_be_refused_without_the_data():
-    from layers.registration import RequestRefused, check_import_request, safe_filename
+    from layers.registry.registration import RequestRefused, check_import_request, safe_filename
 
     meta = DatasetMetadata(**FIELDS)
     with pytest.raises(RequestRefused, match="there is no dataset 'api-nothing' to replace"):

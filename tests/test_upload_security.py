@@ -19,10 +19,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from layers.jobs import claim_next_job, run_job
+from layers.jobs.queue import claim_next_job, run_job
 from layers.loading import ImportRefused
 from layers.models import Dataset, ImportJob
-from layers.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
 
 PREFIX = "t-sec-"
 META = DatasetMetadata(title_vi="Thử tấn công", title_en="Attack test", sector="land",
@@ -156,7 +156,7 @@ def secret_file(tmp_path: Path) -> Path:
     return secret
 
 
-# --- the loader (layers.services.import_vector_dataset) ---------------------------------------------------------
+# --- the loader (layers.registry.services.import_vector_dataset) ---------------------------------------------------------
 
 def test_a_vrt_reading_our_database_is_refused_and_publishes_nothing(loaded, tmp_path, staff):
     assert User.objects.filter(password__startswith="pbkdf2_sha256$").exists()  # there are hashes to steal

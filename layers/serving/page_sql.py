@@ -6,7 +6,7 @@ from typing import NamedTuple
 from psycopg import sql
 from pygeoapi.provider.base import ProviderInvalidQueryError
 
-from layers.cql2 import FilterError, translate
+from layers.serving.cql2 import FilterError, translate
 from layers.crs import box_sql, transform_sql
 from layers.serving.hints import RequestedBox
 

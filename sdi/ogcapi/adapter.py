@@ -22,7 +22,7 @@ so an upgrade that changes one fails loudly instead of quietly bringing the old 
    parameters we accept, instead of pygeoapi's free-form ones.
 9. JSON Schema documents (queryables, schema) name the JSON Schema dialect by its `https` URI, as OGC API –
    Features Part 3 asks; pygeoapi writes `http://json-schema.org/draft/2019-09/schema`.
-10. filter-crs kept for the translator (pygeoapi.api.itemtypes.modify_pygeofilter): see layers/cql2/filter_crs.py.
+10. filter-crs kept for the translator (pygeoapi.api.itemtypes.modify_pygeofilter): see layers/serving/cql2/filter_crs.py.
    pygeoapi converts CQL2 literal geometries in Python with PROJ's default operation (0.8 m off on VN-2000),
    ignores filter-crs for BBOX numbers and never passes it to the provider; ours hands the filter on untouched,
    wrapped with its filter-crs, and the translator transforms it in PostGIS through the pinned EPSG:6960.
@@ -41,7 +41,7 @@ from pygeoapi.api import API, APIRequest
 from pygeoapi.formats import F_HTML
 from pygeoapi.util import render_j2_template, to_json
 
-from layers.cql2 import keep_filter_crs
+from layers.serving.cql2 import keep_filter_crs
 from sdi.ogcapi import bbox, request_log
 from sdi.ogcapi.conformance import CONFORMANCE_CLASSES
 

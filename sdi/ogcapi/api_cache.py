@@ -13,8 +13,8 @@ from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
 from layers.models import Dataset
-from layers.selectors import visible_slugs
-from layers.services import current_registry_version
+from layers.registry.selectors import visible_slugs
+from layers.registry.services import current_registry_version
 from sdi.ogcapi.adapter import adapt_openapi, forget_translations
 from sdi.ogcapi.config import build_config
 

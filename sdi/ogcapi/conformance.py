@@ -4,7 +4,7 @@ pygeoapi declares every class its feature API *can* support (CQL2, create-replac
 feature collection exists; QGIS then pushes filters to a server that cannot run them. We declare only what
 our provider does (served in place of pygeoapi's list by sdi/ogcapi/adapter.py).
 """
-from layers.cql2 import SUPPORTED_CONFORMANCE
+from layers.serving.cql2 import SUPPORTED_CONFORMANCE
 
 OGC = "http://www.opengis.net/spec"
 CONFORMANCE_CLASSES = sorted([
@@ -23,7 +23,7 @@ CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     f"{OGC}/ogcapi-common-3/1.0/conf/schemas",
     # Filtering (Part 3) with CQL2: the four classes QGIS needs before it pushes filters to the server,
-    # plus every CQL2 class layers.cql2 implements and tests.
+    # plus every CQL2 class layers.serving.cql2 implements and tests.
     f"{OGC}/ogcapi-features-3/1.0/conf/filter",
     f"{OGC}/ogcapi-features-3/1.0/conf/features-filter",
     *SUPPORTED_CONFORMANCE,

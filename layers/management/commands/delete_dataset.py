@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.loading import ImportRefused
-from layers.services import delete_dataset
+from layers.registry.services import delete_dataset
 
 
 class Command(BaseCommand):

@@ -10,12 +10,12 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from layers.crs import CANTHO_DEFAULT_SRID
-from layers.jobs import StopRequested, run_job
+from layers.jobs.queue import StopRequested, run_job
 from layers.loading import ImportRefused
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
-from layers.registration import parse_keywords, request_import
-from layers.services import GIVEN_METADATA
+from layers.registry.registration import parse_keywords, request_import
+from layers.registry.services import GIVEN_METADATA
 
 OLDER_SPELLINGS = {"title_vi": "--title", "abstract_vi": "--abstract", "licence_name": "--licence",
                    "access_level": "--access"}

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from layers.catalogue import load_catalogue
+from layers.registry.catalogue import load_catalogue
 from layers.loading import ImportRefused
 
 

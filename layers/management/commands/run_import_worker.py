@@ -1,7 +1,7 @@
 """Run queued dataset imports (started next to gunicorn by deploy/gunicorn.conf.py)."""
 from django.core.management.base import BaseCommand
 
-from layers.jobs import run_worker
+from layers.jobs.queue import run_worker
 
 
 class Command(BaseCommand):

@@ -20,11 +20,11 @@ from psycopg import sql
 from pygeofilter import ast, values
 from shapely.validation import explain_validity
 
-from layers.cql2.values import Expr, FilterError, is_number
+from layers.serving.cql2.values import Expr, FilterError, is_number
 from layers.crs import CRS, UnknownCRS, box_sql, parse, transform_sql
 
 if TYPE_CHECKING:
-    from layers.cql2.translator import Translator
+    from layers.serving.cql2.translator import Translator
 
 _SPATIAL = {
     ast.GeometryIntersects: ("S_INTERSECTS", "ST_Intersects"), ast.GeometryDisjoint: ("S_DISJOINT", "ST_Disjoint"),

@@ -1,7 +1,7 @@
 """Routes of the REST registry, mounted at /api/ (no trailing slashes, like the OGC API: nothing redirects)."""
 from django.urls import path
 
-from layers.api import views
+from layers.registry.api import views
 
 app_name = "api"
 

@@ -24,7 +24,7 @@ from layers.loading.ogr import copy_to_staging
 from layers.loading.prepare import prepare_source
 from layers.loading.text import redecode_table
 from layers.models import Agency, Dataset, RegistryVersion, Sector
-from layers.selectors import manageable_datasets
+from layers.registry.selectors import manageable_datasets
 
 log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")

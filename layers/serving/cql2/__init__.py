@@ -17,7 +17,7 @@ Rules that keep it safe and predictable:
 Free of Django on purpose, like the provider that uses it. The modules: translator (entry point and dispatch),
 values, comparison, spatial, temporal, functions, filter_crs (pygeoapi's filter-crs seam), conformance.
 """
-from layers.cql2.conformance import SUPPORTED_CONFORMANCE  # noqa: F401
-from layers.cql2.filter_crs import FilterInCRS, keep_filter_crs  # noqa: F401
-from layers.cql2.translator import translate  # noqa: F401
-from layers.cql2.values import FilterError  # noqa: F401
+from layers.serving.cql2.conformance import SUPPORTED_CONFORMANCE  # noqa: F401
+from layers.serving.cql2.filter_crs import FilterInCRS, keep_filter_crs  # noqa: F401
+from layers.serving.cql2.translator import translate  # noqa: F401
+from layers.serving.cql2.values import FilterError  # noqa: F401

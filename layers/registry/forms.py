@@ -1,11 +1,11 @@
 """The admin's forms: the upload form and the dataset change form. They only parse; what is refused, and why,
-is decided in layers.registration. Their metadata fields derive from `services.DatasetMetadata`."""
+is decided in layers.registry.registration. Their metadata fields derive from `services.DatasetMetadata`."""
 from django import forms
 
 from layers.crs import CANTHO_DEFAULT_SRID, OFFERED
 from layers.models import Agency, Dataset, Sector
-from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords, upload_limit_text
-from layers.services import GIVEN_METADATA, REQUIRED_METADATA
+from layers.registry.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords, upload_limit_text
+from layers.registry.services import GIVEN_METADATA, REQUIRED_METADATA
 
 LABELS = {  # bilingual labels; the model's own verbose names are in one language only
     "title_vi": "Tiêu đề (vi)", "title_en": "Title (en)", "abstract_vi": "Tóm tắt (vi)",
@@ -86,7 +86,7 @@ class UploadForm(forms.Form):
         return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
 
     def import_arguments(self) -> dict:
-        """Keyword arguments of layers.registration.request_import."""
+        """Keyword arguments of layers.registry.registration.request_import."""
         data = self.cleaned_data
         metadata = metadata_values(data, GIVEN_METADATA)
         return {

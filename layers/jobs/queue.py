@@ -5,8 +5,8 @@ claims them with SELECT … FOR UPDATE SKIP LOCKED and records progress on the r
 the REST job resource read it.
 
 A PostgreSQL restart does not stop the worker: it reconnects with backoff and first runs what was queued
-meanwhile. A job's owner is recorded (layers.job_owner), so an interrupted job is cleaned up and recorded
-truthfully (layers.job_cleanup) by its own process on SIGTERM/SIGINT or by the next worker after a SIGKILL.
+meanwhile. A job's owner is recorded (layers.jobs.owner), so an interrupted job is cleaned up and recorded
+truthfully (layers.jobs.cleanup) by its own process on SIGTERM/SIGINT or by the next worker after a SIGKILL.
 """
 import logging
 import signal
@@ -21,12 +21,12 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from layers.job_cleanup import clean_up_interrupted, kill_loader_processes, reap_interrupted_jobs, remove_upload
-from layers.job_owner import lease
+from layers.jobs.cleanup import clean_up_interrupted, kill_loader_processes, reap_interrupted_jobs, remove_upload
+from layers.jobs.owner import lease
 from layers.loading import ImportRefused
 from layers.models import ImportJob
-from layers.services import DatasetMetadata, import_vector_dataset
-from layers.worker_health import Heartbeat
+from layers.registry.services import DatasetMetadata, import_vector_dataset
+from layers.jobs.health import Heartbeat
 from sdi.database import connection_kwargs
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def run_worker(poll_seconds: float = 10.0, once: bool = False) -> None:
     """Claim and run jobs until stopped; sleep on LISTEN between them. A lost database connection is retried
     with backoff; once it is back, interrupted jobs are cleaned up and the queue is drained first."""
     owner = lease()
-    connection.close()  # reconnect under the owner's application name (see layers.job_owner)
+    connection.close()  # reconnect under the owner's application name (see layers.jobs.owner)
     heartbeat = Heartbeat()
     delay = RECONNECT_FIRST_DELAY
     with stop_signals():

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from psycopg import sql
 from pygeofilter import ast
 
-from layers.cql2.values import NUMERIC, TEMPORAL, Expr, FilterError, show
+from layers.serving.cql2.values import NUMERIC, TEMPORAL, Expr, FilterError, show
 
 if TYPE_CHECKING:
-    from layers.cql2.translator import Translator
+    from layers.serving.cql2.translator import Translator
 
 _COMPARISONS = {ast.Equal: "=", ast.NotEqual: "<>", ast.LessThan: "<", ast.LessEqual: "<=",
                 ast.GreaterThan: ">", ast.GreaterEqual: ">="}

@@ -1,4 +1,4 @@
-"""Thin REST views: parse with a serializer, call layers.registration / services / selectors, answer.
+"""Thin REST views: parse with a serializer, call layers.registry.registration / services / selectors, answer.
 
 Status codes: 202 with the job for imports (the worker loads the data), 400 for a request refused before
 queuing, 401 without credentials, 403 for a user who may not do it, 404 for what the user may not see,
@@ -13,12 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from layers import registration, services
-from layers.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
+from layers.registry import registration, services
+from layers.registry.api.serializers import (DatasetSerializer, DatasetUpdateSerializer, ImportJobSerializer,
                                     ImportRequestSerializer, SectorSerializer, TokenRequestSerializer, absolute)
 from layers.loading import ImportRefused
 from layers.models import Sector
-from layers.selectors import manageable_datasets, visible_datasets, visible_jobs
+from layers.registry.selectors import manageable_datasets, visible_datasets, visible_jobs
 from sdi.security.lockout import lockout_response
 
 JOB_LIST_LIMIT = 100
@@ -48,7 +48,7 @@ def one_sentence(detail) -> str:
 
 
 def exception_handler(exc, context):
-    """Every error body is {"detail": "<one sentence>"}; refusals of layers.registration map to 400/403/413."""
+    """Every error body is {"detail": "<one sentence>"}; refusals of layers.registry.registration map to 400/403/413."""
     if isinstance(exc, services.PermissionRefused):
         exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, registration.UploadTooLarge):

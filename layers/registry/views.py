@@ -1,7 +1,7 @@
 """The human front page: what the SDI holds and where to reach it."""
 from django.shortcuts import render
 
-from layers.selectors import visible_datasets
+from layers.registry.selectors import visible_datasets
 
 
 def home(request):

@@ -1,4 +1,4 @@
-"""What the REST registry reads and writes. Input serializers only parse; the rules live in layers.registration."""
+"""What the REST registry reads and writes. Input serializers only parse; the rules live in layers.registry.registration."""
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,8 +12,8 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from layers.crs import storage_crs_uri
 from layers.models import Dataset, ImportJob, Sector
-from layers.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords
-from layers.services import GIVEN_METADATA, METADATA_FIELDS, REQUIRED_METADATA
+from layers.registry.registration import EDITABLE_FIELDS, EDITABLE_RELATIONS, parse_keywords
+from layers.registry.services import GIVEN_METADATA, METADATA_FIELDS, REQUIRED_METADATA
 
 
 def absolute(request, path: str) -> str:
@@ -182,7 +182,7 @@ class ImportRequestSerializer(serializers.Serializer):
         return attrs
 
     def import_arguments(self) -> dict:
-        """Keyword arguments of layers.registration.request_import."""
+        """Keyword arguments of layers.registry.registration.request_import."""
         data = self.validated_data
         return {
             "metadata": {k: v for k, v in data.items() if k in GIVEN_METADATA},

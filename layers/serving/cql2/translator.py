@@ -1,7 +1,7 @@
 """The entry point: a pygeofilter AST in, a WHERE fragment and its parameters out.
 
 The translator holds what every part needs (queryables, geometry column, storage and filter CRSs) and sends
-each node to the module that knows it: layers.cql2.comparison (logic, comparisons, LIKE, IN, arithmetic),
+each node to the module that knows it: layers.serving.cql2.comparison (logic, comparisons, LIKE, IN, arithmetic),
 .spatial (S_*, BBOX, geometry literals), .temporal (T_*), .functions (CASEI, ACCENTI). Nodes without a
 handler are refused by name, so the client gets a 400 saying what is missing.
 """
@@ -12,9 +12,9 @@ from datetime import time, timedelta
 from psycopg import sql
 from pygeofilter import ast, values
 
-from layers.cql2 import comparison, functions, spatial, temporal
-from layers.cql2.filter_crs import FilterInCRS
-from layers.cql2.values import (
+from layers.serving.cql2 import comparison, functions, spatial, temporal
+from layers.serving.cql2.filter_crs import FilterInCRS
+from layers.serving.cql2.values import (
     A_KIND, CONVERT, KINDS, MISMATCH, Expr, FilterError, compatible, field_kind, is_number, literal_kind, refuse,
     show,
 )

@@ -3,7 +3,7 @@ queue the job; edit a dataset's metadata.
 
 Everything that can be refused without reading the data is refused here, synchronously, with one precise
 sentence, so a bad request never reaches the queue. What needs the data (formats, geometries, the CRS a file
-declares) is the import job's to check (`layers.services.import_vector_dataset`).
+declares) is the import job's to check (`layers.registry.services.import_vector_dataset`).
 """
 import re
 import shutil
@@ -18,13 +18,13 @@ from django.db import transaction
 
 from layers.crs import UnknownCRS, parse_crs
 from layers.loading.known_crs import ensure_known
-from layers.jobs import submit_import
+from layers.jobs.queue import submit_import
 from layers.loading import ImportRefused
 from layers.loading.gdal_safety import ARCHIVE_SUFFIXES, accepted_driver, check_local_path
 from layers.loading.encodings import LEGACY_ENCODINGS
 from layers.models import Dataset, ImportJob
-from layers.selectors import manageable_datasets
-from layers.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
+from layers.registry.selectors import manageable_datasets
+from layers.registry.services import (  # noqa: F401 (RequestRefused is re-exported for the API and admin)
     GIVEN_METADATA,
     METADATA_FIELDS,
     REQUIRED_METADATA,
@@ -181,7 +181,7 @@ def safe_filename(name: str) -> str:
 def save_upload(uploaded: UploadedFile) -> Path:
     """Keep an upload until the worker has imported it: SDI_UPLOAD_DIR/<uuid4>/<safe name>.
 
-    The worker removes that folder when the job ends (layers.job_cleanup.remove_upload).
+    The worker removes that folder when the job ends (layers.jobs.cleanup.remove_upload).
     """
     folder = Path(settings.SDI_UPLOAD_DIR) / uuid.uuid4().hex
     folder.mkdir(parents=True)

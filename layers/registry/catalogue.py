@@ -8,7 +8,7 @@ import yaml
 
 from layers.loading import ImportRefused
 from layers.models import Agency, Dataset
-from layers.services import GIVEN_METADATA, DatasetMetadata, import_vector_dataset
+from layers.registry.services import GIVEN_METADATA, DatasetMetadata, import_vector_dataset
 
 log = logging.getLogger(__name__)
 ENTRY_KEYS = ("slug", "file", *GIVEN_METADATA)  # `source` is recorded by the loader (the file's fingerprint)

@@ -62,7 +62,7 @@ def lease() -> OwnerLease:
     if _lease is None or _lease.pid != os.getpid():
         _lease = OwnerLease()
         # Sessions opened from now on (ogr2ogr inherits the environment) name their owner, so that the sessions of
-        # a dead owner can be ended (layers.job_cleanup).
+        # a dead owner can be ended (layers.jobs.cleanup).
         os.environ["PGAPPNAME"] = APPLICATION_NAME.format(token=_lease.token)
         if connection.connection is not None:
             with connection.cursor() as cursor:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from psycopg import sql
 from pygeofilter import ast, values
 
-from layers.cql2.values import MISMATCH, TEMPORAL, FilterError, refuse, show, to_temporal
+from layers.serving.cql2.values import MISMATCH, TEMPORAL, FilterError, refuse, show, to_temporal
 
 if TYPE_CHECKING:
-    from layers.cql2.translator import Translator
+    from layers.serving.cql2.translator import Translator
 
 # (name, joiner, [(bound of a, operator, bound of b), ...]) for a (lhs) and b (rhs)
 _TEMPORAL = {

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from psycopg import sql
 from pygeofilter import ast
 
-from layers.cql2 import spatial
-from layers.cql2.values import Expr, FilterError, is_number, nfc, show
+from layers.serving.cql2 import spatial
+from layers.serving.cql2.values import Expr, FilterError, is_number, nfc, show
 
 if TYPE_CHECKING:
-    from layers.cql2.translator import Translator
+    from layers.serving.cql2.translator import Translator
 
 _TEXT_FUNCTIONS = {"lower": ("CASEI", "lower"), "casei": ("CASEI", "lower"), "accenti": ("ACCENTI", "unaccent")}
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from layers.job_owner import APPLICATION_NAME, owner_is_gone
+from layers.jobs.owner import APPLICATION_NAME, owner_is_gone
 from layers.loading.indexes import index_attributes
 from layers.models import Dataset, ImportJob
 
