@@ -193,6 +193,7 @@ class PostGISProvider(BaseProvider):
         self.feature_count = provider_def.get("feature_count")
         self.conninfo = conninfo_from(self.data)
         self._fields = provider_def.get("fields") or self.get_fields()
+        self._item_queries: dict[tuple, str] = {}  # (output CRS, value_sql) -> item_sql's statement
 
     # -- pygeoapi interface ---------------------------------------------------------------------------
 
@@ -250,14 +251,26 @@ class PostGISProvider(BaseProvider):
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):
         key = self._typed_identifier(identifier)
-        feature = self._feature_sql([], False, self._output_srid(crs_transform_spec))
-        query = sql.SQL("SELECT {feature} FROM {table} t WHERE t.{id} = %s").format(
-            feature=feature, table=self._table(), id=sql.Identifier(self.id_field)
-        )
-        rows = self._fetch(query, (key,))
-        if not rows:
+        feature, _ = self._fetch(self.item_sql(crs_transform_spec), (key,))[0]
+        if feature is None:
             raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found")
-        return rows[0][0]
+        return feature
+
+    def item_sql(self, crs_transform_spec=None, value_sql: str = "NULL") -> str:
+        """The statement of `get`, the integer id its one parameter. Its one row is (the feature as GeoJSON or
+        NULL, the value of `value_sql`): a constant scalar SQL expression read in the same statement, so that a
+        caller can check something without another round trip (sdi/ogcapi/item_fast_path.py reads the registry
+        version so). Built once per output CRS."""
+        output = self._output_srid(crs_transform_spec)
+        query = self._item_queries.get((output, value_sql))
+        if query is None:
+            query = sql.SQL("SELECT (SELECT {feature} FROM {table} t WHERE t.{id} = %s LIMIT 1), {value}").format(
+                feature=self._feature_sql([], False, output), table=self._table(), id=sql.Identifier(self.id_field),
+                value=sql.SQL(value_sql)).as_string(None)
+            if len(self._item_queries) > 16:  # a collection offers a few output CRSs
+                self._item_queries.clear()
+            self._item_queries[(output, value_sql)] = query
+        return query
 
     def __repr__(self):
         return f"<PostGISProvider> {self.schema}.{self.table}"

@@ -20,7 +20,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from layers.ogc_provider import PageRequest, RequestedBox, current_page_request, current_requested_box
 from sdi.ogcapi import bbox
 from sdi.ogcapi import conformance as sdi_conformance
-from sdi.ogcapi import pygeoapi_patches, query_checks, request_log
+from sdi.ogcapi import item_fast_path, pygeoapi_patches, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
@@ -216,6 +216,8 @@ def splice_features(response: HttpResponse, features_json: str) -> None:
 
 @read_only
 def item(request, collection_id, item_id):
+    if (fast := item_fast_path.answer(request, base_url(request), collection_id, item_id)) is not None:
+        return fast
     return execute(itemtypes_api.get_collection_item, request, collection_id, item_id, check_format=False, geojson=True,
                    query_problem=lambda api: query_checks.item_problem(request.GET))
 

@@ -1,0 +1,173 @@
+"""items/{id} as GeoJSON in one database statement: pygeoapi's own answer, without its per-request work.
+
+Why (docs/benchmarks.md, issue 9): profiled under load, a single-feature answer spent a third of its time
+reading the registry version (a connection health check and an ORM query) and a tenth in pygeoapi's
+get_collection_item (the provider loaded anew, a pyproj CRS built for the default CRS); the provider's
+statement then needed a pooled connection, checked with one more round trip. Here the provider's statement
+for the feature also reads the registry version, on Django's connection (the registry's own, so an outage
+gives the same 503 as every other page), and the API, provider and CRS spec are taken once per (base URL,
+collection, registry version).
+
+This is a pygeoapi seam: the answer is the one pygeoapi 0.24's get_collection_item gives for a JSON request,
+byte for byte, headers included (the same APIRequest negotiation, header helpers, links and serialiser);
+tests/test_item_fast_path.py compares the two. It is taken only where nothing else can change the answer:
+GET; anonymous (no Authorization header, no session cookie); JSON by pygeoapi's own format negotiation; no
+query parameter but `f`; a digits-only id; a collection that the anonymous API of this base URL publishes
+with our PostGIS provider; the feature found; and the registry version unchanged since that API was taken.
+Everything else (HTML, JSON-LD, `crs`, `lang`, tokens, sessions, missing features) goes the ordinary way
+(views.execute), so access control, errors and their logging keep their one home.
+"""
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from psycopg import sql
+from pygeoapi import l10n
+from pygeoapi.api import API, SYSTEM_LOCALE, APIRequest, apply_gzip
+from pygeoapi.crs import create_crs_transform_spec, set_content_crs_header
+from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
+from pygeoapi.plugin import load_plugin
+from pygeoapi.provider import get_provider_by_type
+from pygeoapi.provider.base import ProviderGenericError, ProviderTypeError
+from pygeoapi.util import to_json
+from pyproj.exceptions import CRSError
+
+from layers.models import RegistryVersion
+from layers.services import current_registry_version
+from sdi.ogcapi.api_cache import get_api
+from sdi.ogcapi.config import database_definition
+
+# What layers.services.current_registry_version reads, as an expression the provider evaluates with the feature.
+REGISTRY_VERSION_SQL = sql.SQL("(SELECT coalesce(max(value), 0) FROM {} WHERE id = 1)").format(
+    sql.Identifier(RegistryVersion._meta.db_table)).as_string(None)
+VARY = ("Authorization", "Cookie", "Accept", "Accept-Language")  # as views.execute
+MAX_PREPARED = 64  # (base URL, collection) pairs; least recently used are dropped
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What pygeoapi would work out on every request for one collection, taken at one registry version."""
+
+    version: int
+    api: API
+    title: dict | str
+    provider_def: dict
+    statement: str  # the provider's item_sql, reading the registry version too
+
+
+_prepared: OrderedDict[tuple[str, str], Prepared] = OrderedDict()
+_lock = threading.Lock()
+
+
+def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str) -> HttpResponse | None:
+    """The response to GET items/{id}, or None when the ordinary path must answer."""
+    if not eligible(request, item_id):
+        return None
+    key = (base_url, collection_id)
+    with _lock:
+        prepared = _prepared.get(key)
+        if prepared is not None:
+            _prepared.move_to_end(key)
+    if prepared is None and (prepared := prepare(base_url, collection_id)) is None:
+        return None
+    api_request = APIRequest.from_django(request, prepared.api.locales)
+    if api_request.format not in (None, F_JSON):
+        return None
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(prepared.statement, [int(item_id)])
+            feature, version = cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        raise  # the database is unavailable: sdi.middleware answers 503, as for every other page
+    except DatabaseError:
+        return None  # e.g. the table was dropped by a newer registry version: the ordinary path answers
+    if version != prepared.version:  # published data changed: the ordinary path rebuilds the API
+        with _lock:
+            if _prepared.get(key) is prepared:
+                del _prepared[key]
+        return None
+    if feature is None:
+        return None
+    headers, content = geojson_answer(prepared, api_request, collection_id, item_id, feature)
+    content = apply_gzip(headers, content)
+    if headers.get("Content-Type") == FORMAT_TYPES[F_JSON]:
+        headers["Content-Type"] = "application/geo+json"
+    response = HttpResponse(content, status=200)
+    for name, value in headers.items():
+        response[name] = value
+    patch_vary_headers(response, VARY)
+    return response
+
+
+def eligible(request: HttpRequest, item_id: str) -> bool:
+    return (request.method == "GET" and item_id.isascii() and item_id.isdigit()
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and all(name == "f" for name in request.GET))
+
+
+def prepare(base_url: str, collection_id: str) -> Prepared | None:
+    """The anonymous API of this base URL and the collection's provider, or None if the fast path does not
+    apply to it. The version is read before the API is taken, so it is never newer than the API: a change in
+    between only costs a second preparation."""
+    version = current_registry_version()
+    api = get_api(base_url, None)
+    resource = api.config["resources"].get(collection_id)
+    if resource is None or resource.get("type") != "collection":
+        return None
+    try:
+        provider_def = get_provider_by_type(resource["providers"], "feature")
+        provider = load_plugin("provider", provider_def)
+        spec = create_crs_transform_spec(provider_def, None)
+    except (ProviderTypeError, ProviderGenericError, CRSError, ValueError):
+        return None
+    # the statement runs on the registry's connection, so the table must be in the registry's database
+    if (not hasattr(provider, "item_sql") or provider.uri_field is not None
+            or provider_def.get("data") != database_definition()):
+        return None
+    prepared = Prepared(version, api, resource["title"], provider_def, provider.item_sql(spec, REGISTRY_VERSION_SQL))
+    with _lock:
+        _prepared[(base_url, collection_id)] = prepared
+        while len(_prepared) > MAX_PREPARED:
+            _prepared.popitem(last=False)
+    return prepared
+
+
+def geojson_answer(prepared: Prepared, request: APIRequest, collection_id: str, item_id: str,
+                   feature: dict) -> tuple[dict, str]:
+    """Headers and body as pygeoapi 0.24's get_collection_item makes them after `p.get` (JSON format, no
+    uri_field, no prev/next from the provider)."""
+    api = prepared.api
+    headers = request.get_response_headers(SYSTEM_LOCALE, **api.api_headers)
+    set_content_crs_header(headers, prepared.provider_def, None)
+    provider_locale = l10n.get_plugin_locale(prepared.provider_def, request.raw_locale)
+    uri = f"{api.get_collections_url()}/{collection_id}/items/{item_id}"
+    locale = request.locale
+    feature.setdefault("links", []).extend([{
+        "type": FORMAT_TYPES[F_JSON], "rel": "root",
+        "title": l10n.translate("The landing page of this server as JSON", locale),
+        "href": f"{api.base_url}?f={F_JSON}",
+    }, {
+        "type": FORMAT_TYPES[F_HTML], "rel": "root",
+        "title": l10n.translate("The landing page of this server as HTML", locale),
+        "href": f"{api.base_url}?f={F_HTML}",
+    }, {
+        "rel": request.get_linkrel(F_JSON), "type": "application/geo+json",
+        "title": l10n.translate("This document as JSON", locale), "href": f"{uri}?f={F_JSON}",
+    }, {
+        "rel": request.get_linkrel(F_JSONLD), "type": FORMAT_TYPES[F_JSONLD],
+        "title": l10n.translate("This document as RDF (JSON-LD)", locale), "href": f"{uri}?f={F_JSONLD}",
+    }, {
+        "rel": request.get_linkrel(F_HTML), "type": FORMAT_TYPES[F_HTML],
+        "title": l10n.translate("This document as HTML", locale), "href": f"{uri}?f={F_HTML}",
+    }, {
+        "rel": "collection", "type": FORMAT_TYPES[F_JSON],
+        "title": l10n.translate(prepared.title, locale),
+        "href": f"{api.get_collections_url()}/{collection_id}",
+    }])
+    l10n.set_response_language(headers, provider_locale, locale)
+    return headers, to_json(feature, api.pretty_print)
