@@ -5,6 +5,7 @@ import json
 import subprocess
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -141,3 +142,20 @@ def test_a_dataset_hidden_since_the_last_request_is_not_served(django_user_model
     token = Token.objects.create(user=user).key
     signed_in, _ = fetch(path, HTTP_AUTHORIZATION=f"Token {token}")
     assert signed_in.status_code == 200 and json.loads(signed_in.content)["id"] == 1
+
+
+def test_a_connection_killed_since_the_last_request_is_replaced_not_a_503(ogcapi):
+    """The fast path skips Django's per-request connection check (a round trip); its own statement is the
+    check: a server's connection that died since its last request (a database restart) is closed, and the
+    ordinary path reconnects and answers."""
+    url = f"{ogcapi}/collections/cantho-bus-route-09-stops/items/3"
+    requests.get(url, timeout=30)
+    served = requests.get(url, timeout=30)
+    assert served.status_code == 200
+    with connection.cursor() as cursor:  # every other connection to the test database, the server's included
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cursor.fetchone()[0] >= 1
+    again = requests.get(url, timeout=30)
+    assert again.status_code == 200, again.text
+    assert again.content == served.content

@@ -1,12 +1,12 @@
 """items/{id} as GeoJSON in one database statement: pygeoapi's own answer, without its per-request work.
 
 Why (docs/benchmarks.md, issue 9): profiled under load, a single-feature answer spent a third of its time
-reading the registry version (a connection health check and an ORM query) and a tenth in pygeoapi's
-get_collection_item (the provider loaded anew, a pyproj CRS built for the default CRS); the provider's
-statement then needed a pooled connection, checked with one more round trip. Here the provider's statement
-for the feature also reads the registry version, on Django's connection (the registry's own, so an outage
-gives the same 503 as every other page), and the API, provider and CRS spec are taken once per (base URL,
-collection, registry version).
+reading the registry version (Django's connection health check and an ORM query: two round trips) and a
+tenth in pygeoapi's get_collection_item (the provider loaded anew, a pyproj CRS built for the default CRS);
+the provider's statement then took a pooled connection, checked with one more round trip. Here the
+provider's statement for the feature also reads the registry version, in one round trip on Django's
+connection (the registry's own: an outage gives the same 503 as every other page), and the API, provider and
+CRS spec are taken once per (base URL, collection, registry version).
 
 This is a pygeoapi seam: the answer is the one pygeoapi 0.24's get_collection_item gives for a JSON request,
 byte for byte, headers included (the same APIRequest negotiation, header helpers, links and serialiser);
@@ -78,11 +78,16 @@ def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str
     if api_request.format not in (None, F_JSON):
         return None
     try:
+        # Django would first test a connection kept from an earlier request with a round trip of its own; the
+        # statement tests it as well, and a connection that died since (a database restart) is handled below.
+        connection.health_check_done = True
         with connection.cursor() as cursor:
             cursor.execute(prepared.statement, [int(item_id)])
             feature, version = cursor.fetchone()
     except (OperationalError, InterfaceError):
-        raise  # the database is unavailable: sdi.middleware answers 503, as for every other page
+        # The ordinary path reconnects and answers, or meets the outage and answers 503 (sdi.middleware).
+        connection.close()
+        return None
     except DatabaseError:
         return None  # e.g. the table was dropped by a newer registry version: the ordinary path answers
     if version != prepared.version:  # published data changed: the ordinary path rebuilds the API
