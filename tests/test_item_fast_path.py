@@ -54,9 +54,11 @@ def fetch(path: str, ordinary: bool = False, **headers):
     return response, [query["sql"] for query in queries]
 
 
-def one_fast_statement(statements: list[str]) -> bool:
-    """The fast path's footprint: the feature and the registry version read in one statement, nothing else."""
-    return len(statements) == 1 and "json_build_object" in statements[0] and "layers_registryversion" in statements[0]
+def fast_path_answered(statements: list[str]) -> bool:
+    """The fast path's footprint: nothing through Django's cursors (its one statement, which reads the feature
+    and the registry version, is prepared on the raw connection). The ordinary path reads the registry version
+    through the ORM on every request."""
+    return statements == []
 
 
 VARIANTS = [
@@ -78,9 +80,9 @@ def test_the_fast_answer_is_pygeoapis_byte_for_byte(vn2000_parcels, collection, 
     path = f"/ogcapi/collections/{collection}/items/{item}{query}"
     fetch(path, **headers)  # the first request for a collection prepares it (API, provider, statement)
     fast, statements = fetch(path, **headers)
-    assert one_fast_statement(statements), statements
+    assert fast_path_answered(statements), statements
     ordinary, statements = fetch(path, ordinary=True, **headers)
-    assert not any("json_build_object" in sql for sql in statements)  # pygeoapi and the provider's pool answered
+    assert any("layers_registryversion" in sql for sql in statements)  # pygeoapi and the provider's pool answered
     assert fast.status_code == ordinary.status_code == 200
     assert fast.content == ordinary.content
     assert dict(fast.headers) == dict(ordinary.headers)
@@ -133,7 +135,7 @@ def test_a_dataset_hidden_since_the_last_request_is_not_served(django_user_model
     path = "/ogcapi/collections/cantho-districts/items/1"
     fetch(path)
     first, statements = fetch(path)
-    assert first.status_code == 200 and one_fast_statement(statements)
+    assert first.status_code == 200 and fast_path_answered(statements)
     Dataset.objects.filter(slug="cantho-districts").update(access_level=Dataset.Access.INTERNAL)
     registry_changed()
     hidden, _ = fetch(path)

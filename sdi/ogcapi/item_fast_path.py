@@ -22,9 +22,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+import psycopg
 from psycopg import sql
 from pygeoapi import l10n
 from pygeoapi.api import API, SYSTEM_LOCALE, APIRequest, apply_gzip
@@ -78,17 +79,13 @@ def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str
     if api_request.format not in (None, F_JSON):
         return None
     try:
-        # Django would first test a connection kept from an earlier request with a round trip of its own; the
-        # statement tests it as well, and a connection that died since (a database restart) is handled below.
-        connection.health_check_done = True
-        with connection.cursor() as cursor:
-            cursor.execute(prepared.statement, [int(item_id)])
-            feature, version = cursor.fetchone()
-    except (OperationalError, InterfaceError):
-        # The ordinary path reconnects and answers, or meets the outage and answers 503 (sdi.middleware).
+        feature, version = run_statement(prepared.statement, int(item_id))
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        # A connection that died since the last request (a database restart): the ordinary path reconnects
+        # and answers, or meets the outage and answers 503 (sdi.middleware).
         connection.close()
         return None
-    except DatabaseError:
+    except psycopg.Error:
         return None  # e.g. the table was dropped by a newer registry version: the ordinary path answers
     if version != prepared.version:  # published data changed: the ordinary path rebuilds the API
         with _lock:
@@ -106,6 +103,20 @@ def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str
         response[name] = value
     patch_vary_headers(response, VARY)
     return response
+
+
+def run_statement(statement: str, item_id: int) -> tuple:
+    """(feature, registry version) in one round trip on Django's connection, as a prepared statement.
+
+    Django's cursors bind values on the client, so PostgreSQL would parse and plan the statement on every
+    request (pgbench: 9,000/s against 33,000/s prepared), and Django first tests a connection kept from an
+    earlier request with a round trip of its own. The statement is that test here: a dead connection fails it
+    (the caller closes it). An outage is met by ensure_connection as on every other page: 503."""
+    connection.ensure_connection()
+    connection.health_check_done = True  # this request's statement is the check (see above)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(statement, (item_id,), prepare=True)
+        return cursor.fetchone()
 
 
 def eligible(request: HttpRequest, item_id: str) -> bool:
