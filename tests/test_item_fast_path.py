@@ -161,3 +161,15 @@ def test_a_connection_killed_since_the_last_request_is_replaced_not_a_503(ogcapi
     again = requests.get(url, timeout=30)
     assert again.status_code == 200, again.text
     assert again.content == served.content
+
+
+def test_the_statement_is_prepared_once_per_connection():
+    """PostgreSQL parses and plans the fast path's statement once per connection, not per request (Django's own
+    cursors never prepare): one prepared statement, whatever the size of the ids."""
+    for item in ("1", "3", "70000", "3000000000"):
+        fetch(f"/ogcapi/collections/cantho-bus-route-09-stops/items/{item}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements "
+                       "WHERE statement LIKE %s AND statement LIKE %s",
+                       ["%layers_registryversion%", "%cantho_bus_route_09_stops%"])
+        assert cursor.fetchone()[0] == 1
