@@ -168,8 +168,8 @@ def cpu_busy_fraction(seconds: float = 2.0) -> float:
     return 1 - (idle2 - idle1) / max(1, total2 - total1)
 
 
-def _proc_cpu() -> dict[int, tuple[str, int, float]]:
-    """pid -> (command name, process group, CPU seconds used so far) for every process."""
+def _proc_cpu() -> dict[int, tuple[str, int, float, int]]:
+    """pid -> (command name, process group, CPU seconds used so far, parent pid) for every process."""
     ticks = os.sysconf("SC_CLK_TCK")
     out = {}
     for entry in os.scandir("/proc"):
@@ -180,7 +180,7 @@ def _proc_cpu() -> dict[int, tuple[str, int, float]]:
         except OSError:
             continue
         comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
-        out[int(entry.name)] = (comm, int(rest[2]), (int(rest[11]) + int(rest[12])) / ticks)
+        out[int(entry.name)] = (comm, int(rest[2]), (int(rest[11]) + int(rest[12])) / ticks, int(rest[1]))
     return out
 
 
@@ -193,31 +193,52 @@ def _foreign_backends() -> set[int]:
         return set()
 
 
+_postmaster: list[int] = []
+
+
+def _benchmark_cluster(snapshot) -> set[int]:
+    """The benchmark database's PostgreSQL processes: its postmaster and all its children (other sessions'
+    clusters on this machine are other processes)."""
+    if not _postmaster:
+        backend = sql("SELECT pg_backend_pid()")[0][0]
+        _postmaster.append(_proc_cpu()[backend][3])
+    return {_postmaster[0]} | {pid for pid, entry in snapshot.items() if entry[3] == _postmaster[0]}
+
+
 class ForeignLoad:
-    """CPU used by processes that are not part of the measurement (not the server under test, not wrk, not
-    PostgreSQL serving the benchmark database, not this script) while a measurement runs, as a share of the
-    machine's cores. Other sessions' test suites on the same machine show up here."""
+    """CPU used while a measurement runs: by processes that are not part of it (not the server under test, not
+    wrk, not the benchmark cluster's PostgreSQL serving the benchmark database, not this script), as a share of
+    the machine's cores - other sessions' test suites and clusters on the same machine show up here -, and
+    by the server under test and by the benchmark database, in seconds."""
 
     def __init__(self, server_pgid: int):
         self.server_pgid = server_pgid
 
-    def _foreign(self, snapshot, backends) -> dict[int, float]:
-        mine = {os.getpid()}
-        return {pid: cpu for pid, (comm, pgid, cpu) in snapshot.items()
-                if pgid != self.server_pgid and pid not in mine and comm != "wrk"
-                and (comm != "postgres" or pid in backends)}
+    def _split(self, snapshot, backends) -> tuple[dict[int, float], float, float]:
+        mine, cluster = {os.getpid()}, _benchmark_cluster(snapshot)
+        foreign, server, database = {}, 0.0, 0.0
+        for pid, (comm, pgid, cpu, _) in snapshot.items():
+            if pgid == self.server_pgid and self.server_pgid:
+                server += cpu
+            elif pid in cluster and pid not in backends:
+                database += cpu
+            elif pid not in mine and comm not in ("wrk", "pgbench"):  # the load generators are part of it
+                foreign[pid] = cpu
+        return foreign, server, database
 
     def __enter__(self):
         self.backends = _foreign_backends()
-        self.start = self._foreign(_proc_cpu(), self.backends)
+        self.start, self.server_start, self.database_start = self._split(_proc_cpu(), self.backends)
         self.t0 = time.monotonic()
         return self
 
     def __exit__(self, *exc):
         self.backends |= _foreign_backends()
-        end = self._foreign(_proc_cpu(), self.backends)
+        end, server, database = self._split(_proc_cpu(), self.backends)
         used = sum(cpu - self.start.get(pid, 0.0) for pid, cpu in end.items())
         self.share = max(0.0, used / max(0.001, time.monotonic() - self.t0) / (os.cpu_count() or 1))
+        self.server_cpu = max(0.0, server - self.server_start)  # workers that exit meanwhile are missed
+        self.database_cpu = max(0.0, database - self.database_start)
         return False
 
 
@@ -376,8 +397,9 @@ def server_command(name: str) -> tuple[list[str], dict, Path]:
     dsn = f"postgresql://{p['user']}:{p['password']}@{p['host']}:{p['port']}/{p['dbname']}"
     if name == "ours":
         env = ours_env(SDI_WORKERS=str(WORKERS), SDI_IMPORT_WORKER="0", SDI_BIND=f"127.0.0.1:{port}",
-                       SDI_ACCESS_LOG="/dev/null", SDI_LOG_LEVEL="warning")
-        return [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], env, REPO
+                       SDI_LOG_LEVEL="warning")
+        # deploy/gunicorn.conf.py without the access log, as the peers run
+        return [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", str(PEERS / "gunicorn-ours.conf.py")], env, REPO
     if name == "tipg":
         env = {**os.environ, "DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": json.dumps([SCHEMA]),
                "TIPG_DB_TABLES": json.dumps([f"{SCHEMA}.{TABLE}"]),
@@ -544,7 +566,11 @@ def run_wrk(name: str, kind: str, duration: int, warmup: int, concurrency: int, 
             "p95_ms": round(v["p95_us"] / 1000, 1), "p99_ms": round(v["p99_us"] / 1000, 1),
             "max_ms": round(v["max_us"] / 1000, 1), "mb_s": round(v["bytes"] / seconds / 1e6, 1),
             "errors": errors, "loadavg_before": round(load, 2), "seconds": round(seconds, 1),
-            "foreign_cpu": round(foreign.share, 3)}
+            "foreign_cpu": round(foreign.share, 3),
+            # CPU per request of the server's processes and of the benchmark database: less sensitive than req/s
+            # to other sessions' load on the same cores
+            "server_cpu_ms": round(1000 * foreign.server_cpu / max(1, v["requests"]), 3),
+            "database_cpu_ms": round(1000 * foreign.database_cpu / max(1, v["requests"]), 3)}
 
 
 def bbox_ids(name: str, boxes: int = 5) -> list[dict]:
@@ -766,7 +792,9 @@ def pgbench_floor(duration: int, concurrency: int, threads: int) -> dict:
     latency = next((float(l.split()[3]) for l in done.stdout.splitlines() if l.startswith("latency average")), None)
     if tps is None:
         return {"error": (done.stdout + done.stderr)[-400:]}
+    requests = tps * duration
     return {"req_s": round(tps, 1), "latency_ms": latency, "foreign_cpu": round(foreign.share, 3),
+            "database_cpu_ms": round(1000 * foreign.database_cpu / max(1, requests), 3),
             "statement": statement, "mode": "pgbench -M prepared", "when": time.strftime("%Y-%m-%d %H:%M")}
 
 
@@ -868,7 +896,7 @@ def markdown(results: dict) -> str:
                 continue
             w = entry.get("wrk") or {}
             if not entry.get("ok"):
-                rows.append(f"| {SERVERS[name]['label']} | not measured: {entry.get('note', '')[:100]} | | | | | | | |")
+                rows.append(f"| {SERVERS[name]['label']} | not measured: {entry.get('note', '')[:100]} | | | | | | | | | |")
                 continue
             matched = entry.get("numberMatched")
             errors = sum((w.get("errors") or {}).values())
@@ -877,18 +905,20 @@ def markdown(results: dict) -> str:
                 cursor = runs.get("ours", {}).get("kinds", {}).get("deep_cursor", {}).get("wrk", {}).get("req_s")
                 rel = f"{rel} (our keyset: {ratio(cursor, w.get('req_s'))})"
             rows.append(f"| {SERVERS[name]['label']} | {fmt(w.get('req_s'))} | {fmt(w.get('p50_ms'))} | "
-                        f"{fmt(w.get('p95_ms'))} | {fmt(w.get('p99_ms'))} | {errors or 0} | "
+                        f"{fmt(w.get('p95_ms'))} | {fmt(w.get('p99_ms'))} | {fmt(w.get('server_cpu_ms'), 2)} | "
+                        f"{fmt(w.get('database_cpu_ms'), 2)} | {errors or 0} | "
                         f"{'no' if matched is None else format(matched, ',')} | "
                         f"{'' if w.get('foreign_cpu') is None else format(w['foreign_cpu'], '.0%')} | {rel} |")
         floor = results.get("floor", {}).get(kind)
         if rows and floor and floor.get("req_s"):
             rows.append(f"| PostgreSQL alone ({floor['mode']}, our statement) | {fmt(floor['req_s'])} | "
-                        f"{fmt(floor['latency_ms'], 2)} (mean) | | | 0 | | "
+                        f"{fmt(floor['latency_ms'], 2)} (mean) | | | | {fmt(floor.get('database_cpu_ms'), 3)} | 0 | | "
                         f"{format(floor['foreign_cpu'], '.0%')} | {ratio(ours_rps, floor['req_s'])} |")
         if rows:
             lines += [f"**{title}**", "",
-                      "| server | req/s | p50 ms | p95 ms | p99 ms | errors | numberMatched | other load | ours ÷ this |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]
+                      "| server | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | database CPU ms/req | errors "
+                      "| numberMatched | other load | ours ÷ this |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]
     walks = [(name, runs[name]["walk"]) for name in SERVERS if runs.get(name, {}).get("walk")]
     if walks:
         lines += ["Whole-table walk by `next` links, `limit=10000` (RSS of each worker in MB: before / after page 1 / "
