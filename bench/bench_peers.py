@@ -200,8 +200,12 @@ def _benchmark_cluster(snapshot) -> set[int]:
     """The benchmark database's PostgreSQL processes: its postmaster and all its children (other sessions'
     clusters on this machine are other processes)."""
     if not _postmaster:
-        backend = sql("SELECT pg_backend_pid()")[0][0]
-        _postmaster.append(_proc_cpu()[backend][3])
+        import psycopg
+        p = db_params()
+        with psycopg.connect(host=p["host"], port=p["port"], dbname=p["dbname"], user=p["user"],
+                             password=p["password"]) as conn:  # the parent of a live backend
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            _postmaster.append(int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1]))
     return {_postmaster[0]} | {pid for pid, entry in snapshot.items() if entry[3] == _postmaster[0]}
 
 
