@@ -768,7 +768,7 @@ django.setup()
 from django.test import RequestFactory
 from sdi.ogcapi import item_fast_path, views
 request = RequestFactory().get("/", HTTP_HOST="127.0.0.1:8101")
-print(item_fast_path.prepare(views.base_url(request), sys.argv[1]).statement)
+print(item_fast_path.take_collection(views.base_url(request), sys.argv[1]).statement)
 """
 
 

@@ -47,14 +47,14 @@ from sdi.ogcapi.config import database_definition
 REGISTRY_VERSION_SQL = sql.SQL("(SELECT coalesce(max(value), 0) FROM {} WHERE id = 1)").format(
     sql.Identifier(RegistryVersion._meta.db_table)).as_string(None)
 VARY = ("Authorization", "Cookie", "Accept", "Accept-Language")  # as views.execute
-MAX_PREPARED = 64  # (base URL, collection) pairs; least recently used are dropped
+MAX_COLLECTIONS = 64  # (base URL, collection) pairs; least recently used are dropped
 MAX_BIGINT = 2**63 - 1  # larger ids are no row of ours; the ordinary path answers 404
 NEVER_BY_COUNT = 2**31 - 1  # psycopg prepares a statement after this many runs; ours ask for it explicitly
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """What pygeoapi would work out on every request for one collection, taken at one registry version."""
+class Collection:
+    """What pygeoapi would work out on every request for one collection, taken once at one registry version."""
 
     version: int
     api: API
@@ -63,7 +63,7 @@ class Prepared:
     statement: str  # the provider's item_sql, reading the registry version too
 
 
-_prepared: OrderedDict[tuple[str, str], Prepared] = OrderedDict()
+_collections: OrderedDict[tuple[str, str], Collection] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -73,16 +73,16 @@ def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str
         return None
     key = (base_url, collection_id)
     with _lock:
-        prepared = _prepared.get(key)
-        if prepared is not None:
-            _prepared.move_to_end(key)
-    if prepared is None and (prepared := prepare(base_url, collection_id)) is None:
+        taken = _collections.get(key)
+        if taken is not None:
+            _collections.move_to_end(key)
+    if taken is None and (taken := take_collection(base_url, collection_id)) is None:
         return None
-    api_request = APIRequest.from_django(request, prepared.api.locales)
+    api_request = APIRequest.from_django(request, taken.api.locales)
     if api_request.format not in (None, F_JSON):
         return None
     try:
-        feature, version = run_statement(prepared.statement, int(item_id))
+        feature, version = run_statement(taken.statement, int(item_id))
     except (psycopg.OperationalError, psycopg.InterfaceError):
         # A connection that died since the last request (a database restart): the ordinary path reconnects
         # and answers, or meets the outage and answers 503 (sdi.middleware).
@@ -90,14 +90,14 @@ def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str
         return None
     except psycopg.Error:
         return None  # e.g. the table was dropped by a newer registry version: the ordinary path answers
-    if version != prepared.version:  # published data changed: the ordinary path rebuilds the API
+    if version != taken.version:  # published data changed: the ordinary path rebuilds the API
         with _lock:
-            if _prepared.get(key) is prepared:
-                del _prepared[key]
+            if _collections.get(key) is taken:
+                del _collections[key]
         return None
     if feature is None:
         return None
-    headers, content = geojson_answer(prepared, api_request, collection_id, item_id, feature)
+    headers, content = geojson_answer(taken, api_request, collection_id, item_id, feature)
     content = apply_gzip(headers, content)
     if headers.get("Content-Type") == FORMAT_TYPES[F_JSON]:
         headers["Content-Type"] = "application/geo+json"
@@ -134,10 +134,10 @@ def eligible(request: HttpRequest, item_id: str) -> bool:
             and all(name == "f" for name in request.GET))
 
 
-def prepare(base_url: str, collection_id: str) -> Prepared | None:
+def take_collection(base_url: str, collection_id: str) -> Collection | None:
     """The anonymous API of this base URL and the collection's provider, or None if the fast path does not
     apply to it. The version is read before the API is taken, so it is never newer than the API: a change in
-    between only costs a second preparation."""
+    between only costs taking it again."""
     version = current_registry_version()
     api = get_api(base_url, None)
     resource = api.config["resources"].get(collection_id)
@@ -153,22 +153,22 @@ def prepare(base_url: str, collection_id: str) -> Prepared | None:
     if (not hasattr(provider, "item_sql") or provider.uri_field is not None
             or provider_def.get("data") != database_definition()):
         return None
-    prepared = Prepared(version, api, resource["title"], provider_def, provider.item_sql(spec, REGISTRY_VERSION_SQL))
+    taken = Collection(version, api, resource["title"], provider_def, provider.item_sql(spec, REGISTRY_VERSION_SQL))
     with _lock:
-        _prepared[(base_url, collection_id)] = prepared
-        while len(_prepared) > MAX_PREPARED:
-            _prepared.popitem(last=False)
-    return prepared
+        _collections[(base_url, collection_id)] = taken
+        while len(_collections) > MAX_COLLECTIONS:
+            _collections.popitem(last=False)
+    return taken
 
 
-def geojson_answer(prepared: Prepared, request: APIRequest, collection_id: str, item_id: str,
+def geojson_answer(taken: Collection, request: APIRequest, collection_id: str, item_id: str,
                    feature: dict) -> tuple[dict, str]:
     """Headers and body as pygeoapi 0.24's get_collection_item makes them after `p.get` (JSON format, no
     uri_field, no prev/next from the provider)."""
-    api = prepared.api
+    api = taken.api
     headers = request.get_response_headers(SYSTEM_LOCALE, **api.api_headers)
-    set_content_crs_header(headers, prepared.provider_def, None)
-    provider_locale = l10n.get_plugin_locale(prepared.provider_def, request.raw_locale)
+    set_content_crs_header(headers, taken.provider_def, None)
+    provider_locale = l10n.get_plugin_locale(taken.provider_def, request.raw_locale)
     uri = f"{api.get_collections_url()}/{collection_id}/items/{item_id}"
     locale = request.locale
     feature.setdefault("links", []).extend([{
@@ -190,7 +190,7 @@ def geojson_answer(prepared: Prepared, request: APIRequest, collection_id: str, 
         "title": l10n.translate("This document as HTML", locale), "href": f"{uri}?f={F_HTML}",
     }, {
         "rel": "collection", "type": FORMAT_TYPES[F_JSON],
-        "title": l10n.translate(prepared.title, locale),
+        "title": l10n.translate(taken.title, locale),
         "href": f"{api.get_collections_url()}/{collection_id}",
     }])
     l10n.set_response_language(headers, provider_locale, locale)
