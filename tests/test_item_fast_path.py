@@ -123,7 +123,7 @@ def test_signed_in_users_heads_odd_ids_and_unknown_collections_are_left_to_pygeo
     with_session.COOKIES[settings.SESSION_COOKIE_NAME] = "x"
     assert item_fast_path.answer(with_session, BASE, "cantho-bus-route-09-stops", "3") is None
     assert item_fast_path.answer(factory.head(path), BASE, "cantho-bus-route-09-stops", "3") is None
-    for odd in ("3.0", "-3", "٣", "0x3"):
+    for odd in ("3.0", "-3", "٣", "0x3", "9223372036854775808", "9" * 5000):
         assert item_fast_path.answer(factory.get(path), BASE, "cantho-bus-route-09-stops", odd) is None
     assert item_fast_path.answer(factory.get(path), BASE, "no-such-collection", "3") is None
     missing, _ = fetch("/ogcapi/collections/cantho-bus-route-09-stops/items/999999")

@@ -69,7 +69,7 @@ _lock = threading.Lock()
 
 def answer(request: HttpRequest, base_url: str, collection_id: str, item_id: str) -> HttpResponse | None:
     """The response to GET items/{id}, or None when the ordinary path must answer."""
-    if not eligible(request, item_id) or int(item_id) > MAX_BIGINT:
+    if not eligible(request, item_id) or len(item_id) > 19 or int(item_id) > MAX_BIGINT:
         return None
     key = (base_url, collection_id)
     with _lock:
