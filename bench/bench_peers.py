@@ -41,9 +41,10 @@ GPKG = OUT / "parcels_1000000.gpkg"
 SLUG = "bench-parcels-1m"
 SCHEMA, TABLE = "sdi_data", "bench_parcels_1m"
 COUNT = 1_000_000
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgis://sdi:sdi@127.0.0.1:54329/sdi")
-PEER_REQUIREMENTS = ["pygeoapi==0.24.*", "tipg", "uvicorn", "geoalchemy2", "psycopg2-binary", "SQLAlchemy",
-                     "gunicorn"]
+# The project-local cluster of deploy/postgis.sh (SDI_PG_PORT, as `make`), unless DATABASE_URL names another.
+DATABASE_URL = os.environ.get("DATABASE_URL") or \
+    f"postgis://sdi:sdi@127.0.0.1:{os.environ.get('SDI_PG_PORT', '54329')}/sdi"
+PEER_REQUIREMENTS = PEERS / "requirements.txt"  # pinned: tipg on uvicorn[standard] (uvloop + httptools), ...
 EPSG5897 = "http://www.opengis.net/def/crs/EPSG/0/5897"
 WORKERS = 2
 
@@ -116,6 +117,16 @@ def run(command, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, check=True, **kwargs)
 
 
+def ours_env(**extra) -> dict:
+    """Environment for our processes: the benchmark database, and the checkout's signing key that `make`
+    generates (.sdi/secret_key) unless SDI_SECRET_KEY is set (the settings refuse to start without one)."""
+    env = {**os.environ, "DATABASE_URL": DATABASE_URL, **extra}
+    key_file = REPO / ".sdi" / "secret_key"
+    if not env.get("SDI_SECRET_KEY") and key_file.exists():
+        env["SDI_SECRET_KEY"] = key_file.read_text().strip()
+    return env
+
+
 def worker_pids(master: int) -> list[int]:
     """Direct children of a server's master process (gunicorn / uvicorn workers), not helper processes."""
     children = []
@@ -157,8 +168,8 @@ def cpu_busy_fraction(seconds: float = 2.0) -> float:
     return 1 - (idle2 - idle1) / max(1, total2 - total1)
 
 
-def _proc_cpu() -> dict[int, tuple[str, int, float]]:
-    """pid -> (command name, process group, CPU seconds used so far) for every process."""
+def _proc_cpu() -> dict[int, tuple[str, int, float, int]]:
+    """pid -> (command name, process group, CPU seconds used so far, parent pid) for every process."""
     ticks = os.sysconf("SC_CLK_TCK")
     out = {}
     for entry in os.scandir("/proc"):
@@ -169,7 +180,7 @@ def _proc_cpu() -> dict[int, tuple[str, int, float]]:
         except OSError:
             continue
         comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
-        out[int(entry.name)] = (comm, int(rest[2]), (int(rest[11]) + int(rest[12])) / ticks)
+        out[int(entry.name)] = (comm, int(rest[2]), (int(rest[11]) + int(rest[12])) / ticks, int(rest[1]))
     return out
 
 
@@ -182,31 +193,56 @@ def _foreign_backends() -> set[int]:
         return set()
 
 
+_postmaster: list[int] = []
+
+
+def _benchmark_cluster(snapshot) -> set[int]:
+    """The benchmark database's PostgreSQL processes: its postmaster and all its children (other sessions'
+    clusters on this machine are other processes)."""
+    if not _postmaster:
+        import psycopg
+        p = db_params()
+        with psycopg.connect(host=p["host"], port=p["port"], dbname=p["dbname"], user=p["user"],
+                             password=p["password"]) as conn:  # the parent of a live backend
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            _postmaster.append(int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1]))
+    return {_postmaster[0]} | {pid for pid, entry in snapshot.items() if entry[3] == _postmaster[0]}
+
+
 class ForeignLoad:
-    """CPU used by processes that are not part of the measurement (not the server under test, not wrk, not
-    PostgreSQL serving the benchmark database, not this script) while a measurement runs, as a share of the
-    machine's cores. Other sessions' test suites on the same machine show up here."""
+    """CPU used while a measurement runs: by processes that are not part of it (not the server under test, not
+    wrk, not the benchmark cluster's PostgreSQL serving the benchmark database, not this script), as a share of
+    the machine's cores - other sessions' test suites and clusters on the same machine show up here -, and
+    by the server under test and by the benchmark database, in seconds."""
 
     def __init__(self, server_pgid: int):
         self.server_pgid = server_pgid
 
-    def _foreign(self, snapshot, backends) -> dict[int, float]:
-        mine = {os.getpid()}
-        return {pid: cpu for pid, (comm, pgid, cpu) in snapshot.items()
-                if pgid != self.server_pgid and pid not in mine and comm != "wrk"
-                and (comm != "postgres" or pid in backends)}
+    def _split(self, snapshot, backends) -> tuple[dict[int, float], float, float]:
+        mine, cluster = {os.getpid()}, _benchmark_cluster(snapshot)
+        foreign, server, database = {}, 0.0, 0.0
+        for pid, (comm, pgid, cpu, _) in snapshot.items():
+            if pgid == self.server_pgid and self.server_pgid:
+                server += cpu
+            elif pid in cluster and pid not in backends:
+                database += cpu
+            elif pid not in mine and comm not in ("wrk", "pgbench"):  # the load generators are part of it
+                foreign[pid] = cpu
+        return foreign, server, database
 
     def __enter__(self):
         self.backends = _foreign_backends()
-        self.start = self._foreign(_proc_cpu(), self.backends)
+        self.start, self.server_start, self.database_start = self._split(_proc_cpu(), self.backends)
         self.t0 = time.monotonic()
         return self
 
     def __exit__(self, *exc):
         self.backends |= _foreign_backends()
-        end = self._foreign(_proc_cpu(), self.backends)
+        end, server, database = self._split(_proc_cpu(), self.backends)
         used = sum(cpu - self.start.get(pid, 0.0) for pid, cpu in end.items())
         self.share = max(0.0, used / max(0.001, time.monotonic() - self.t0) / (os.cpu_count() or 1))
+        self.server_cpu = max(0.0, server - self.server_start)  # workers that exit meanwhile are missed
+        self.database_cpu = max(0.0, database - self.database_start)
         return False
 
 
@@ -278,8 +314,7 @@ def ensure_dataset(results: dict, reload: bool) -> None:
     log(f"loading {GPKG.name} with manage.py import_dataset (slug {SLUG}) ...")
     start = time.perf_counter()
     run([sys.executable, "manage.py", "import_dataset", str(GPKG.relative_to(REPO)), "--slug", SLUG,
-         "--title", "Thửa đất giả lập 1M", "--sector", "land", "--replace"], cwd=REPO,
-        env={**os.environ, "DATABASE_URL": DATABASE_URL})
+         "--title", "Thửa đất giả lập 1M", "--sector", "land", "--replace"], cwd=REPO, env=ours_env())
     seconds = time.perf_counter() - start
     results["load"] = {"seconds": round(seconds, 1), "file_mb": round(GPKG.stat().st_size / 1e6),
                        "when": time.strftime("%Y-%m-%d %H:%M")}
@@ -301,23 +336,37 @@ def python312() -> str:
     raise SystemExit("no Python >= 3.12 found for the peers venv (set PEERS_PYTHON)")
 
 
+def pinned_requirements() -> dict[str, str]:
+    """name -> version pinned in bench/peers/requirements.txt."""
+    pins = {}
+    for line in PEER_REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.split("[", 1)[0].strip()] = version.strip()
+    return pins
+
+
 def ensure_peers() -> dict:
+    """The peers venv with exactly the pinned versions (installed or corrected with pip when they differ)."""
     python = PEERS_VENV / "bin" / "python"
-    check = [str(python), "-c", "import tipg.main, uvicorn, flask, pygeoapi.provider.sql, geoalchemy2, "
-             "psycopg2, gunicorn; import pygeoapi; assert pygeoapi.__version__.startswith('0.24')"]
-    if not python.exists() or subprocess.run(check, capture_output=True, cwd=OUT).returncode != 0:
-        if not python.exists():
-            interpreter = python312()
-            log(f"creating {PEERS_VENV.relative_to(REPO)} with {interpreter}")
-            run([interpreter, "-m", "venv", str(PEERS_VENV)])
-        log(f"installing peers: {' '.join(PEER_REQUIREMENTS)}")
-        run([str(python), "-m", "pip", "install", "-q", *PEER_REQUIREMENTS])
-        run(check, cwd=OUT)
-    versions = subprocess.run(
-        [str(python), "-c", "import importlib.metadata as m, json; print(json.dumps({n: m.version(n) for n in "
-         "('tipg', 'pygeoapi', 'uvicorn', 'gunicorn', 'SQLAlchemy', 'GeoAlchemy2', 'psycopg2-binary', 'asyncpg')}))"],
-        capture_output=True, text=True, check=True)
-    return json.loads(versions.stdout)
+    pins = pinned_requirements()
+    query = [str(python), "-c", "import importlib.metadata as m, json, sys\n"
+             "def v(n):\n try: return m.version(n)\n except m.PackageNotFoundError: return None\n"
+             "print(json.dumps({n: v(n) for n in sys.argv[1:]}))", *pins]
+    if not python.exists():
+        interpreter = python312()
+        log(f"creating {PEERS_VENV.relative_to(REPO)} with {interpreter}")
+        run([interpreter, "-m", "venv", str(PEERS_VENV)])
+    installed = json.loads(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
+    wrong = {name: have for name, have in installed.items() if have != pins[name]}
+    if wrong:
+        log(f"installing peers from {PEER_REQUIREMENTS.relative_to(REPO)} (not as pinned: {wrong})")
+        run([str(python), "-m", "pip", "install", "-q", "-r", str(PEER_REQUIREMENTS)])
+        installed = json.loads(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
+    run([str(python), "-c", "import tipg.main, uvicorn, uvloop, httptools, flask, pygeoapi.provider.sql, "
+         "geoalchemy2, psycopg2, gunicorn"], cwd=OUT)
+    return installed
 
 
 def ensure_wrk() -> str:
@@ -351,9 +400,10 @@ def server_command(name: str) -> tuple[list[str], dict, Path]:
     p = db_params()
     dsn = f"postgresql://{p['user']}:{p['password']}@{p['host']}:{p['port']}/{p['dbname']}"
     if name == "ours":
-        env = {**os.environ, "SDI_WORKERS": str(WORKERS), "SDI_IMPORT_WORKER": "0", "SDI_BIND": f"127.0.0.1:{port}",
-               "SDI_ACCESS_LOG": "/dev/null", "SDI_LOG_LEVEL": "warning", "DATABASE_URL": DATABASE_URL}
-        return [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], env, REPO
+        env = ours_env(SDI_WORKERS=str(WORKERS), SDI_IMPORT_WORKER="0", SDI_BIND=f"127.0.0.1:{port}",
+                       SDI_LOG_LEVEL="warning")
+        # deploy/gunicorn.conf.py without the access log, as the peers run
+        return [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", str(PEERS / "gunicorn-ours.conf.py")], env, REPO
     if name == "tipg":
         env = {**os.environ, "DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": json.dumps([SCHEMA]),
                "TIPG_DB_TABLES": json.dumps([f"{SCHEMA}.{TABLE}"]),
@@ -361,7 +411,8 @@ def server_command(name: str) -> tuple[list[str], dict, Path]:
                f"TIPG_TABLE_CONFIG__{SCHEMA}_{TABLE}__GEOMCOL": "geom",
                "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
         return [str(bin_ / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(WORKERS), "--no-access-log", "--log-level", "warning"], env, OUT
+                "--workers", str(WORKERS), "--loop", "uvloop", "--http", "httptools",  # uvicorn[standard]
+                "--no-access-log", "--log-level", "warning"], env, OUT
     env = pygeoapi_config()
     return [str(bin_ / "gunicorn"), "pygeoapi.flask_app:APP", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
             "--no-control-socket", "--timeout", "300", "--log-level", "warning"], env, OUT / "peers-pygeoapi"
@@ -519,7 +570,11 @@ def run_wrk(name: str, kind: str, duration: int, warmup: int, concurrency: int, 
             "p95_ms": round(v["p95_us"] / 1000, 1), "p99_ms": round(v["p99_us"] / 1000, 1),
             "max_ms": round(v["max_us"] / 1000, 1), "mb_s": round(v["bytes"] / seconds / 1e6, 1),
             "errors": errors, "loadavg_before": round(load, 2), "seconds": round(seconds, 1),
-            "foreign_cpu": round(foreign.share, 3)}
+            "foreign_cpu": round(foreign.share, 3),
+            # CPU per request of the server's processes and of the benchmark database: less sensitive than req/s
+            # to other sessions' load on the same cores
+            "server_cpu_ms": round(1000 * foreign.server_cpu / max(1, v["requests"]), 3),
+            "database_cpu_ms": round(1000 * foreign.database_cpu / max(1, v["requests"]), 3)}
 
 
 def bbox_ids(name: str, boxes: int = 5) -> list[dict]:
@@ -659,7 +714,7 @@ def profile_ours(kinds: list[str], rounds: int = 20) -> dict:
         path = request_paths("ours", kind)[0][0]
         done = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", PROFILE_CODE, path, str(rounds)],
                               cwd=REPO, capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "DATABASE_URL": DATABASE_URL, "SDI_LOG_LEVEL": "warning"})
+                              env=ours_env(SDI_LOG_LEVEL="warning"))
         wall = next((l.split()[1] for l in done.stdout.splitlines() if l.startswith("PROFILE-WALL-MS")), None)
         out[kind] = {"path": path, "wall_ms": float(wall) if wall else None,
                      "top": [l for l in done.stdout.splitlines() if l.strip()][:40], "stderr": done.stderr[-400:]}
@@ -675,7 +730,7 @@ def sql_timings() -> dict:
     feature = ("json_build_object('type','Feature','id',t.fid,'geometry',ST_AsGeoJSON({geom},{digits},0)::json,"
                "'properties',(SELECT row_to_json(p) FROM (SELECT t.so_to,t.so_thua,t.ma_loai_dat,t.dien_tich,t.loai_chu,"
                "t.ma_huyen,t.ten_huyen,t.dia_chi,t.ngay_cap) p))")
-    # the same pinned VN-2000 -> WGS 84 transformation as layers.ogc_provider.transform_sql (EPSG:6960)
+    # the same pinned VN-2000 -> WGS 84 transformation as layers.crs.transform_sql (EPSG:6960)
     transformed = "ST_Transform(ST_SetSRID(t.geom, 905897), 4326)"
     page = "SELECT json_agg({f})::text FROM (SELECT * FROM {table} t ORDER BY fid LIMIT 1000{offset}) t"
     queries = {
@@ -701,6 +756,82 @@ def sql_timings() -> dict:
                 times.append((time.perf_counter() - start) * 1000)
             out[label] = round(sorted(times)[2], 1)
     return out
+
+
+# -- the PostgreSQL floor: our items/{id} statement alone, no web server ------------------------------
+
+STATEMENT_CODE = r"""
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sdi.settings")
+import django
+django.setup()
+from django.test import RequestFactory
+from sdi.ogcapi import item_fast_path, views
+request = RequestFactory().get("/", HTTP_HOST="127.0.0.1:8101")
+print(item_fast_path.take_collection(views.base_url(request), sys.argv[1]).statement)
+"""
+
+
+def pgbench_floor(duration: int, concurrency: int, threads: int) -> dict:
+    """Requests/s of PostgreSQL alone running the statement our items/{id} answer runs (the feature as GeoJSON
+    and the registry version, random ids), from pgbench with as many clients as wrk has connections: what no
+    server on this database can beat."""
+    done = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", STATEMENT_CODE, SLUG], cwd=REPO,
+                          capture_output=True, text=True, env=ours_env(SDI_LOG_LEVEL="warning"))
+    if done.returncode != 0:
+        return {"error": done.stderr[-400:]}
+    statement = done.stdout.strip().replace("%s", ":id")
+    script = OUT / "peers-paths" / "floor-item.sql"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(f"\\set id random(1, {COUNT})\n{statement};\n")
+    pgbench = Path(os.environ.get("SDI_PGBIN", "/usr/lib/postgresql/15/bin")) / "pgbench"
+    p = db_params()
+    command = [str(pgbench), "-n", "-M", "prepared", "-c", str(concurrency), "-j", str(threads), "-f", str(script),
+               "-h", p["host"], "-p", str(p["port"]), "-U", p["user"], p["dbname"]]
+    env = {**os.environ, "PGPASSWORD": p["password"]}
+    subprocess.run(command + ["-T", "3"], capture_output=True, env=env)  # warm-up
+    with ForeignLoad(0) as foreign:
+        done = subprocess.run(command + ["-T", str(duration)], capture_output=True, text=True, env=env)
+    tps = next((float(l.split()[2]) for l in done.stdout.splitlines() if l.startswith("tps = ")), None)
+    latency = next((float(l.split()[3]) for l in done.stdout.splitlines() if l.startswith("latency average")), None)
+    if tps is None:
+        return {"error": (done.stdout + done.stderr)[-400:]}
+    # (no database CPU per request here: pgbench's backends have exited before it could be read)
+    return {"req_s": round(tps, 1), "latency_ms": latency, "foreign_cpu": round(foreign.share, 3),
+            "statement": statement, "mode": "pgbench -M prepared", "when": time.strftime("%Y-%m-%d %H:%M")}
+
+
+# -- where one worker of ours spends a request, under load ----------------------------------------------
+
+def py_spy_worker(kind: str, args) -> dict:
+    """Start ours, load it with wrk on one request type and sample one worker with py-spy (wall clock, 200 Hz):
+    each function's inclusive share of the samples, written to peers-logs/py-spy-<kind>.folded as well."""
+    py_spy = PEERS_VENV / "bin" / "py-spy"
+    proc = start_server("ours")
+    try:
+        worker = worker_pids(proc.pid)[0]
+        paths_file = OUT / "peers-paths" / f"ours-{kind}.txt"
+        paths_file.parent.mkdir(parents=True, exist_ok=True)
+        paths_file.write_text("\n".join(path for path, _ in request_paths("ours", kind)) + "\n")
+        load = subprocess.Popen(["wrk", f"-t{args.threads}", f"-c{args.concurrency}", f"-d{args.duration + 4}s",
+                                 "-s", str(PEERS / "paths.lua"), base_url("ours"), "--", str(paths_file)],
+                                stdout=subprocess.PIPE, text=True)
+        time.sleep(2)
+        folded = LOGS / f"py-spy-{kind}.folded"
+        run([str(py_spy), "record", "-p", str(worker), "-d", str(args.duration), "-r", "200", "-f", "raw",
+             "-o", str(folded), "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wrk_out = load.communicate()[0]
+    finally:
+        stop_process(proc)
+    inclusive, total = {}, 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        total += int(count)
+        for frame in {f.split(":")[0] for f in stack.split(";")}:  # "function (file" without the line number
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    top = sorted(inclusive.items(), key=lambda kv: -kv[1])[:60]
+    result = next((l for l in wrk_out.splitlines() if l.startswith("WRK-RESULT")), "")
+    return {"samples": total, "wrk": result, "top": [f"{100 * n / total:5.1f}%  {frame})" for frame, n in top]}
 
 
 # -- reporting ------------------------------------------------------------------------------------------
@@ -742,7 +873,8 @@ def markdown(results: dict) -> str:
                   f"PostGIS {m['postgis']}, GDAL {m['gdal']}, Python {m['python']}; {m['wrk']}.",
                   f"Ours: pygeoapi {m['ours'].get('pygeoapi')} + Django {m['ours'].get('Django')} + gunicorn "
                   f"{m['ours'].get('gunicorn')} (sync, {WORKERS} workers). tipg {m['peers'].get('tipg')} on uvicorn "
-                  f"{m['peers'].get('uvicorn')} ({WORKERS} workers). Stock pygeoapi {m['peers'].get('pygeoapi')} "
+                  f"{m['peers'].get('uvicorn')} with uvloop {m['peers'].get('uvloop')} and httptools "
+                  f"{m['peers'].get('httptools')} ({WORKERS} workers). Stock pygeoapi {m['peers'].get('pygeoapi')} "
                   f"(SQLAlchemy {m['peers'].get('SQLAlchemy')}, GeoAlchemy2 {m['peers'].get('GeoAlchemy2')}) on gunicorn "
                   f"{m['peers'].get('gunicorn')} (sync, {WORKERS} workers).", ""]
     if "load" in results:
@@ -767,7 +899,7 @@ def markdown(results: dict) -> str:
                 continue
             w = entry.get("wrk") or {}
             if not entry.get("ok"):
-                rows.append(f"| {SERVERS[name]['label']} | not measured: {entry.get('note', '')[:100]} | | | | | | | |")
+                rows.append(f"| {SERVERS[name]['label']} | not measured: {entry.get('note', '')[:100]} | | | | | | | | | |")
                 continue
             matched = entry.get("numberMatched")
             errors = sum((w.get("errors") or {}).values())
@@ -776,13 +908,20 @@ def markdown(results: dict) -> str:
                 cursor = runs.get("ours", {}).get("kinds", {}).get("deep_cursor", {}).get("wrk", {}).get("req_s")
                 rel = f"{rel} (our keyset: {ratio(cursor, w.get('req_s'))})"
             rows.append(f"| {SERVERS[name]['label']} | {fmt(w.get('req_s'))} | {fmt(w.get('p50_ms'))} | "
-                        f"{fmt(w.get('p95_ms'))} | {fmt(w.get('p99_ms'))} | {errors or 0} | "
+                        f"{fmt(w.get('p95_ms'))} | {fmt(w.get('p99_ms'))} | {fmt(w.get('server_cpu_ms'), 2)} | "
+                        f"{fmt(w.get('database_cpu_ms'), 2)} | {errors or 0} | "
                         f"{'no' if matched is None else format(matched, ',')} | "
                         f"{'' if w.get('foreign_cpu') is None else format(w['foreign_cpu'], '.0%')} | {rel} |")
+        floor = results.get("floor", {}).get(kind)
+        if rows and floor and floor.get("req_s"):
+            rows.append(f"| PostgreSQL alone ({floor['mode']}, our statement) | {fmt(floor['req_s'])} | "
+                        f"{fmt(floor['latency_ms'], 2)} (mean) | | | | {fmt(floor.get('database_cpu_ms'), 3)} | 0 | | "
+                        f"{format(floor['foreign_cpu'], '.0%')} | {ratio(ours_rps, floor['req_s'])} |")
         if rows:
             lines += [f"**{title}**", "",
-                      "| server | req/s | p50 ms | p95 ms | p99 ms | errors | numberMatched | other load | ours ÷ this |",
-                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]
+                      "| server | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | database CPU ms/req | errors "
+                      "| numberMatched | other load | ours ÷ this |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]
     walks = [(name, runs[name]["walk"]) for name in SERVERS if runs.get(name, {}).get("walk")]
     if walks:
         lines += ["Whole-table walk by `next` links, `limit=10000` (RSS of each worker in MB: before / after page 1 / "
@@ -967,6 +1106,10 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile one request of ours per request type and time the bare SQL")
     parser.add_argument("--report", action="store_true", help="only print the markdown of the saved results")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the PostgreSQL floor (pgbench on our items/{id} statement), run after ours")
+    parser.add_argument("--py-spy", metavar="KIND", choices=[k for k, _ in KINDS],
+                        help="only sample one worker of ours with py-spy while wrk sends KIND requests (e.g. item)")
     args = parser.parse_args()
 
     if args.report:
@@ -988,12 +1131,25 @@ def main() -> int:
         results["machine"] = machine_facts(peer_versions, wrk_version)
         results["settings"] = {"duration": args.duration, "warmup": args.warmup, "concurrency": args.concurrency,
                                "threads": args.threads, "workers": WORKERS}
+        if args.py_spy:
+            prepare_table()
+            profile = py_spy_worker(args.py_spy, args)
+            results.setdefault("py_spy", {})[args.py_spy] = profile
+            save_results(results)
+            print(f"\npy-spy, one worker of ours, {args.py_spy} ({profile['samples']} samples; {profile['wrk']}):")
+            print("\n".join(profile["top"]))
+            return 0
         for name in args.only or list(SERVERS):
             bench_server(name, args, results)
+        if "ours" in (args.only or SERVERS) and not args.no_floor:
+            log("PostgreSQL floor: pgbench on our items/{id} statement ...")
+            results["floor"] = {"item": pgbench_floor(args.duration, args.concurrency, args.threads)}
+            log(f"floor: {results['floor']['item'].get('req_s')} req/s")
+            save_results(results)
         bbox_truth(results)
         save_results(results)
         if args.profile:
-            results["profile"] = profile_ours(["page1", "bbox", "prop_filter"])
+            results["profile"] = profile_ours(["page1", "bbox", "prop_filter", "item"])
             results["sql_ms"] = sql_timings()
             save_results(results)
     except (KeyboardInterrupt, Interrupted) as exc:

@@ -38,6 +38,7 @@ class PostGISProvider(BaseProvider):
         self.serving = ServingOptions.from_definition(provider_def.get("serving"))
         self.pool = connection_pool(conninfo_from(self.data, self.serving), self.serving.pool_size)
         self._fields = provider_def.get("fields") or self.get_fields()
+        self._item_queries: dict[tuple, str] = {}  # (output CRS, value_sql) -> item_sql's statement
         self.table_ref = page_sql.Table(self.schema, self.table, self.id_field, self.geom_field, self.storage_srid,
                                         self._fields, self.time_field)
 
@@ -89,14 +90,27 @@ class PostGISProvider(BaseProvider):
 
     def get(self, identifier, crs_transform_spec=None, **kwargs):
         key = self._typed_identifier(identifier)
-        table = self.table_ref
-        feature = page_sql.feature_sql(table, [], False, self._output_srid(crs_transform_spec))
-        query = sql.SQL("SELECT {feature} FROM {table} t WHERE t.{id} = %s").format(
-            feature=feature, table=table.qualified(), id=sql.Identifier(self.id_field))
-        rows = self._fetch(query, (key,))
-        if not rows:
+        feature, _ = self._fetch(self.item_sql(crs_transform_spec), (key,))[0]
+        if feature is None:
             raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found")
-        return rows[0][0]
+        return feature
+
+    def item_sql(self, crs_transform_spec=None, value_sql: str = "NULL") -> str:
+        """The statement of `get`, the integer id its one parameter. Its one row is (the feature as GeoJSON or
+        NULL, the value of `value_sql`): a constant scalar SQL expression read in the same statement, so that a
+        caller can check something without another round trip (sdi/ogcapi/item_fast_path.py reads the registry
+        version so). Built once per output CRS."""
+        output = self._output_srid(crs_transform_spec)
+        query = self._item_queries.get((output, value_sql))
+        if query is None:
+            table = self.table_ref
+            query = sql.SQL("SELECT (SELECT {feature} FROM {table} t WHERE t.{id} = %s LIMIT 1), {value}").format(
+                feature=page_sql.feature_sql(table, [], False, output), table=table.qualified(),
+                id=sql.Identifier(self.id_field), value=sql.SQL(value_sql)).as_string(None)
+            if len(self._item_queries) > 16:  # a collection offers a few output CRSs
+                self._item_queries.clear()
+            self._item_queries[(output, value_sql)] = query
+        return query
 
     def __repr__(self):
         return f"<PostGISProvider> {self.schema}.{self.table}"

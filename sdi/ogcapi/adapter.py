@@ -26,6 +26,9 @@ so an upgrade that changes one fails loudly instead of quietly bringing the old 
    pygeoapi converts CQL2 literal geometries in Python with PROJ's default operation (0.8 m off on VN-2000),
    ignores filter-crs for BBOX numbers and never passes it to the provider; ours hands the filter on untouched,
    wrapped with its filter-crs, and the translator transforms it in PostGIS through the pinned EPSG:6960.
+11. The items/{id} fast path (sdi/ogcapi/item_fast_path.py) answers anonymous GeoJSON single features without
+   pygeoapi's per-request work, rebuilding pygeoapi's exact bytes and headers from pygeoapi's own helpers;
+   tests/test_item_fast_path.py compares its answer with get_collection_item's byte for byte.
 """
 import functools
 import inspect

@@ -18,7 +18,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from layers.serving.hints import current_page_hint
-from sdi.ogcapi import adapter, paging, query_checks, request_log
+from sdi.ogcapi import adapter, item_fast_path, paging, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
@@ -184,6 +184,8 @@ def filter_problem(request) -> str | None:
 
 @read_only
 def item(request, collection_id, item_id):
+    if (fast := item_fast_path.answer(request, base_url(request), collection_id, item_id)) is not None:
+        return fast
     return execute(itemtypes_api.get_collection_item, request, collection_id, item_id, check_format=False, geojson=True,
                    query_problem=lambda api: query_checks.item_problem(request.GET))
 
