@@ -331,3 +331,14 @@ def test_contract_pygeoapi_exception_handlers_are_wrapped():
     assert getattr(API.get_format_exception, "sdi_patched", False)
     assert list(inspect.signature(API.get_exception.__wrapped__).parameters) == [
         "self", "status", "headers", "format_", "code", "description"]
+
+
+def test_a_filter_crs_postgis_cannot_transform_is_a_400_naming_it(ogcapi):
+    """EPSG:10160 is known to PROJ (so the filter parses) but not to PostGIS 3.3's spatial_ref_sys: the
+    client's choice of CRS, so a 400 with an OGC exception naming it, never a 500."""
+    response = requests.get(f"{ogcapi}/collections/cantho-districts/items", timeout=30, params={
+        "filter": "S_INTERSECTS(geometry, POINT(1 2))", "filter-lang": "cql2-text",
+        "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/10160"})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] and "EPSG:10160" in body["description"]

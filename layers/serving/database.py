@@ -4,6 +4,7 @@ The provider gets its connection as plain keyword arguments (host, port, dbname,
 definition; sdi/database.py builds them from Django's DATABASES, the same way for every psycopg connection.
 """
 import logging
+import re
 import threading
 from http import HTTPStatus
 
@@ -16,6 +17,7 @@ from layers.serving.options import ServingOptions
 
 log = logging.getLogger(__name__)
 CONNECTION_KEYS = ("host", "port", "dbname", "user", "password")
+UNKNOWN_SRID = re.compile(r"Cannot find SRID \((\d+)\) in spatial_ref_sys")
 
 _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
@@ -85,6 +87,14 @@ def fetch(pool: ConnectionPool, query, params=()) -> list[tuple]:
         raise ProviderQueryError(user_msg="query took too long and was cancelled") from None
     except errors.DataError as exc:
         raise ProviderInvalidQueryError(user_msg=str(exc).splitlines()[0]) from None
+    except errors.InternalError_ as exc:
+        # A CRS PROJ knows but PostGIS's spatial_ref_sys lacks (filter-crs accepts any EPSG code): the
+        # client's choice, so a 400 naming it, not a 500.
+        if match := UNKNOWN_SRID.search(str(exc)):
+            raise ProviderInvalidQueryError(
+                user_msg=f"CRS EPSG:{match.group(1)} cannot be transformed by this server (use one of the "
+                         "collection's CRSs)") from None
+        raise
     except errors.OperationalError as exc:
         log.error("database unavailable: %s", exc)
         raise DatabaseUnavailable(user_msg="database unavailable, try again shortly") from None
