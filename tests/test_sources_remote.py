@@ -314,7 +314,7 @@ def test_ogcapi_next_link_loop(remote, tmp_path):
     serve_collection(remote, "loop", lambda h, q: geojson(h, {
         "type": "FeatureCollection", "features": features(0, 1),
         "links": [{"rel": "next", "type": "application/geo+json", "href": "items?f=json&limit=10000"}]}))
-    fails("ogcapi", f"{remote.url}/ogc/collections/loop", tmp_path,
+    fails("ogcapi", f"{remote.url}/ogc/collections/loop", tmp_path, limits=RemoteLimits(max_pages=50),
           match="/ogc/collections/loop (page 1): its next link points back to a page it already sent (a loop)")
 
 
@@ -549,3 +549,22 @@ def test_wfs_capabilities_with_entities_are_refused(remote, tmp_path):
             '</wfs:WFS_Capabilities>')
     remote.routes["/wfs"] = lambda h, q: h.reply(200, bomb.encode(), "text/xml")
     fails("wfs", f"{remote.url}/wfs?typeName=a", tmp_path, match="(GetCapabilities): answered XML with a DTD")
+
+
+def test_wfs_that_ignores_start_index(remote, tmp_path):
+    remote.routes["/wfs"] = lambda h, q: (
+        h.reply(200, CAPABILITIES.format(formats=JSON_AND_GML, paging="TRUE").encode(), "text/xml")
+        if q.get("request") == "GetCapabilities"
+        else geojson(h, {"type": "FeatureCollection", "features": features(0, 2), "numberMatched": 9}))
+    fails("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path,
+          match="(GetFeature page 2): sent the same page again: it ignores startIndex", limits=RemoteLimits(page_size=2))
+
+
+def test_a_server_that_echoes_the_secret_back_does_not_get_it_shown(remote, tmp_path):
+    """The last guard: secrets of the URL are scrubbed from whatever the server's error says."""
+    remote.routes["/echo"] = lambda h, q: h.reply(
+        400, json.dumps({"description": f"bad key {q.get('key')} for user canbo:{PASSWORD}"}).encode(),
+        "application/json")
+    message = fails("file", f"http://canbo:{PASSWORD}@127.0.0.1:{remote.port}/echo?key={TOKEN}", tmp_path,
+                    match="answered HTTP 400 Bad Request (bad key *** for user canbo:***)")
+    assert message.startswith(f"{remote.url}/echo?key=***:")
