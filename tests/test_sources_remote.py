@@ -568,3 +568,16 @@ def test_a_server_that_echoes_the_secret_back_does_not_get_it_shown(remote, tmp_
     message = fails("file", f"http://canbo:{PASSWORD}@127.0.0.1:{remote.port}/echo?key={TOKEN}", tmp_path,
                     match="answered HTTP 400 Bad Request (bad key *** for user canbo:***)")
     assert message.startswith(f"{remote.url}/echo?key=***:")
+
+
+def test_a_compressed_answer_is_counted_as_it_unpacks(remote, tmp_path):
+    """A small gzip body that unpacks past the cap (a compression bomb) stops at the cap."""
+    import gzip
+    document = {"type": "FeatureCollection", "features": features(0, 2), "padding": " " * 500_000}
+    packed = gzip.compress(json.dumps(document).encode())
+    assert len(packed) < 8192
+    remote.routes["/bomb.geojson"] = lambda h, q: h.reply(200, packed, "application/geo+json",
+                                                         {"Content-Encoding": "gzip"})
+    fails("file", f"{remote.url}/bomb.geojson", tmp_path, match="is larger than the limit of 8 KiB",
+          limits=RemoteLimits(max_bytes=8192))
+    assert download("file", f"{remote.url}/bomb.geojson", tmp_path / "ok").path.stat().st_size > 500_000
