@@ -538,9 +538,9 @@ def test_wfs_unknown_type_and_gml_only(remote, tmp_path):
     fails("wfs", f"{remote.url}/geoserver/wfs?typeName=ninhkieu:duong&token={TOKEN}", tmp_path,
           match="(GetCapabilities): has no feature type 'ninhkieu:duong' (it offers: ninhkieu:hong, ninhkieu:thua_dat)")
     fails("wfs", f"{remote.url}/geoserver/wfs?token={TOKEN}", tmp_path, match="names no feature type")
-    serve_wfs(remote, formats="<ows:Value>application/gml+xml; version=3.2</ows:Value>")
+    serve_wfs(remote, formats="<ows:Value>text/csv</ows:Value><ows:Value>SHAPE-ZIP</ows:Value>")
     fails("wfs", f"{remote.url}/geoserver/wfs?typeName=ninhkieu:thua_dat&token={TOKEN}", tmp_path,
-          match="offers no GeoJSON output for GetFeature (it offers: application/gml+xml; version=3.2)")
+          match="offers neither GeoJSON nor GML output for GetFeature (it offers: text/csv, SHAPE-ZIP)")
 
 
 def test_wfs_capabilities_with_entities_are_refused(remote, tmp_path):
@@ -581,3 +581,89 @@ def test_a_compressed_answer_is_counted_as_it_unpacks(remote, tmp_path):
     fails("file", f"{remote.url}/bomb.geojson", tmp_path, match="is larger than the limit of 8 KiB",
           limits=RemoteLimits(max_bytes=8192))
     assert download("file", f"{remote.url}/bomb.geojson", tmp_path / "ok").path.stat().st_size > 500_000
+
+
+# --- WFS answering GML only (read by layers.sources.remote.gml, not by GDAL's GML driver) ---------------------------
+
+GML_ONLY = "<ows:Value>application/gml+xml; version=3.2</ows:Value><ows:Value>text/xml; subtype=gml/3.1.1</ows:Value>"
+
+
+def gml_collection(members: str, matched: int | str = 5, dtd: str = "") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>{dtd}'
+            '<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:gml="http://www.opengis.net/gml/3.2"'
+            ' xmlns:ninhkieu="http://ninhkieu.cantho.gov.vn" xmlns:xlink="http://www.w3.org/1999/xlink"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+            f' numberMatched="{matched}" numberReturned="2">{members}</wfs:FeatureCollection>').encode()
+
+
+def gml_member(i: int, geometry: str | None = None) -> str:
+    x, y = 587000 + i * 10, 1108000 + i * 10
+    geometry = geometry or (f'<gml:Polygon gml:id="p{i}" srsName="EPSG:5897"><gml:exterior><gml:LinearRing><gml:posList>'
+                            f'{x} {y} {x + 5} {y} {x + 5} {y + 5} {x} {y}</gml:posList></gml:LinearRing></gml:exterior>'
+                            '</gml:Polygon>')
+    return (f'<wfs:member><ninhkieu:thua_dat gml:id="thua_dat.{i + 1}">'
+            f'<gml:boundedBy><gml:Envelope srsName="EPSG:5897"><gml:lowerCorner>{x} {y}</gml:lowerCorner>'
+            f'<gml:upperCorner>{x + 5} {y + 5}</gml:upperCorner></gml:Envelope></gml:boundedBy>'
+            f'<ninhkieu:ma_thua>NK-{i + 1:03d}</ninhkieu:ma_thua><ninhkieu:ten>{NAMES[i % 5]}</ninhkieu:ten>'
+            f'<ninhkieu:chu_so_huu xsi:nil="true"/>'
+            f'<ninhkieu:hinh>{geometry}</ninhkieu:hinh></ninhkieu:thua_dat></wfs:member>')
+
+
+def serve_gml_wfs(remote, page):
+    def wfs(handler, query):
+        if query.get("request") == "GetCapabilities":
+            return handler.reply(200, CAPABILITIES.format(formats=GML_ONLY, paging="TRUE").encode(), "text/xml")
+        handler.reply(200, page(int(query["startIndex"]), int(query["count"])), "application/gml+xml; version=3.2")
+    remote.routes["/wfs"] = wfs
+
+
+def test_wfs_gml_only(remote, tmp_path, committed_db):
+    serve_gml_wfs(remote, lambda start, count: gml_collection(
+        "".join(gml_member(i) for i in range(start, min(start + count, 5)))))
+    result = download("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path / "work",
+                      limits=RemoteLimits(page_size=2))
+    got = read_features(result)
+    assert result.features == 5 and result.srid == 5897
+    pages = [q for _, q, _ in remote.requests if q.get("request") == "GetFeature"]
+    assert [q["startIndex"] for q in pages] == ["0", "2", "4"]
+    assert pages[0]["outputFormat"] == "application/gml+xml; version=3.2"
+    assert got[0]["id"] == "thua_dat.1"
+    assert got[0]["properties"] == {"ma_thua": "NK-001", "ten": "Phường An Hòa", "chu_so_huu": None}
+    assert [f["properties"]["ten"] for f in got] == NAMES
+    assert got[4]["geometry"] == {"type": "Polygon", "coordinates": [
+        [[587040.0, 1108040.0], [587045.0, 1108040.0], [587045.0, 1108045.0], [587040.0, 1108040.0]]]}
+
+    from layers.loading.prepare import prepare_source  # the written file is what the loader reads
+    prepared = prepare_source(result.path, tmp_path / "prep", layer=None, srid=result.srid, encoding=None)
+    assert prepared.layer.feature_count == 5
+
+
+def test_wfs_gml_lat_first_urn_is_turned_to_lon_lat(remote, tmp_path):
+    point = '<gml:Point srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>10.03 105.77</gml:pos></gml:Point>'
+    serve_gml_wfs(remote, lambda start, count: gml_collection(gml_member(0, point), matched=1))
+    got = read_features(download("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path))
+    assert got[0]["geometry"] == {"type": "Point", "coordinates": [105.77, 10.03]}
+
+
+def test_wfs_gml_reads_nothing_a_document_points_at(remote, tmp_path):
+    """A linked geometry is refused, not fetched; a DTD (entities, external files) is refused before parsing."""
+    linked = f'<gml:Point xlink:href="{remote.url}/steal"/>'
+    serve_gml_wfs(remote, lambda start, count: gml_collection(gml_member(0, linked), matched=1))
+    fails("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path,
+          match="(GetFeature page 1): feature thua_dat.1: geometry 'hinh' is a link (xlink:href); linked "
+                "geometries are not fetched")
+    external = f'<!DOCTYPE wfs:FeatureCollection [<!ENTITY x SYSTEM "{remote.url}/steal">]>'
+    serve_gml_wfs(remote, lambda start, count: gml_collection(gml_member(0).replace("NK-001", "&x;"), dtd=external))
+    fails("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path,
+          match="(GetFeature page 1): answered XML with a DTD or entities, which are refused")
+    assert not [path for path, _, _ in remote.requests if path == "/steal"]
+
+
+def test_wfs_gml_garbage(remote, tmp_path):
+    serve_gml_wfs(remote, lambda start, count: gml_collection(
+        gml_member(0, '<gml:Banana>1 2</gml:Banana>'), matched=1))
+    fails("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path,
+          match="feature thua_dat.1: geometry 'hinh' is not GML that OGR can read")
+    serve_gml_wfs(remote, lambda start, count: gml_collection(gml_member(0))[:300])
+    fails("wfs", f"{remote.url}/wfs?typeName=ninhkieu:thua_dat", tmp_path,
+          match="(GetFeature page 1): answered XML that cannot be read (")

@@ -2,8 +2,8 @@
 
 The URL is the WFS endpoint with the feature type in its query (…/wfs?typeName=ns:parcels; typeNames too).
 GetCapabilities tells whether the type exists, which output formats GetFeature offers, whether it pages, and
-the type's CRSs. Only a JSON output format is read: GML is refused rather than handed to GDAL, whose GML
-driver can fetch the schemas and xlinks a document names (docs/sources-remote.md). Coordinates are asked with
+the type's CRSs. GeoJSON is preferred; GML is read by our own `gml` module, never by GDAL's GML driver, which
+can fetch the schemas and xlinks a document names (docs/sources-remote.md). Coordinates are asked with
 `srsName=EPSG:n`, the short form that WFS servers answer in east/north (x = longitude) order, as GeoJSON wants.
 An OWS ExceptionReport, with any status, fails the run with its own words.
 """
@@ -20,6 +20,7 @@ from xml.etree.ElementTree import ParseError
 from layers.crs.identifiers import UnknownCRS, parse
 from layers.sources.remote.collection import FeatureCollectionWriter, page_features
 from layers.sources.remote.contract import Downloaded
+from layers.sources.remote.gml import gml_page, is_gml_format
 from layers.sources.remote.http import Fetcher, with_params
 
 log = logging.getLogger("layers.sources.remote")
@@ -35,7 +36,8 @@ def download_feature_type(fetcher: Fetcher, workdir: Path, srid: int | None) -> 
     caps = _capabilities(fetcher, endpoint)
     feature_type = _feature_type(fetcher, caps, type_name)
     name = _text(feature_type, "Name")
-    output_format = _json_format(fetcher, caps, feature_type)
+    output_format = _output_format(fetcher, caps, feature_type)
+    gml = is_gml_format(output_format)
     out_srid = _choose_srid(fetcher, feature_type, srid)
     paging = _constraint(caps, "ImplementsResultPaging")
     count = fetcher.limits.page_size
@@ -59,9 +61,15 @@ def download_feature_type(fetcher: Fetcher, workdir: Path, srid: int | None) -> 
             if body.lstrip()[:1] == b"<":
                 root = _parse_xml(fetcher, body, where)
                 _raise_exception_report(fetcher, root, where)
-                raise fetcher.failure(f"answered {_local(root.tag)} XML, not GeoJSON", where)
-            page = fetcher.parse_json(body, media, "GeoJSON", where)
-            features = page_features(page, fetcher.failure, where)
+                if not gml:
+                    raise fetcher.failure(f"answered {_local(root.tag)} XML, not GeoJSON", where)
+                features, said = gml_page(root, fetcher.failure, where)
+            elif gml:
+                raise fetcher.failure(f"answered {media or 'something'} that is not XML, not GML", where)
+            else:
+                page = fetcher.parse_json(body, media, "GeoJSON", where)
+                features = page_features(page, fetcher.failure, where)
+                said = page.get("numberMatched", page.get("totalFeatures"))
             digest = hashlib.sha256(body).digest()
             if features and digest == previous:
                 raise fetcher.failure("sent the same page again: it ignores startIndex", where)
@@ -69,7 +77,6 @@ def download_feature_type(fetcher: Fetcher, workdir: Path, srid: int | None) -> 
             for feature in features:
                 writer.write(feature)
             if number == 1:
-                said = page.get("numberMatched", page.get("totalFeatures"))
                 matched = said if isinstance(said, int) else None
             fetcher.progress(writer.count, matched, "features")
             if not paging or len(features) < count or (matched is not None and writer.count >= matched):
@@ -123,7 +130,8 @@ def _feature_type(fetcher: Fetcher, caps, wanted: str):
     raise fetcher.failure(f"has no feature type {wanted!r} (it offers: {offered})", "GetCapabilities")
 
 
-def _json_format(fetcher: Fetcher, caps, feature_type) -> str:
+def _output_format(fetcher: Fetcher, caps, feature_type) -> str:
+    """GeoJSON when the server offers it, else GML (3.2 first), read by layers.sources.remote.gml."""
     formats = [_clean(v.text) for v in _all(feature_type, "Format")]
     for operation in _all(caps, "Operation"):
         if operation.get("name") == "GetFeature":
@@ -138,9 +146,11 @@ def _json_format(fetcher: Fetcher, caps, feature_type) -> str:
     for offered in formats:
         if "json" in offered.lower():
             return offered
-    raise fetcher.failure(f"offers no GeoJSON output for GetFeature (it offers: {', '.join(formats[:8]) or 'none'}); "
-                          "GML is not read, since GDAL's GML reader can fetch the schemas and links a document names",
-                          "GetCapabilities")
+    gml = sorted((f for f in formats if is_gml_format(f)), key=lambda f: ("3.2" not in f, f))
+    if gml:
+        return gml[0]
+    raise fetcher.failure(f"offers neither GeoJSON nor GML output for GetFeature (it offers: "
+                          f"{', '.join(formats[:8]) or 'none'})", "GetCapabilities")
 
 
 def _choose_srid(fetcher: Fetcher, feature_type, srid: int | None) -> int:
