@@ -127,7 +127,7 @@ class Fetcher:
         self.on_progress = on_progress
         self.started = time.monotonic()
         self.bytes_read = 0
-        self._capped = False  # the current request's timeouts are cut to the time left of the total timeout
+        self._left = limits.total_timeout  # time left of the total timeout when the current request was sent
         self.session = requests.Session()
         self.session.trust_env = False  # no proxy, .netrc or CA bundle from the environment: what is read is what is set
         self.session.headers["User-Agent"] = USER_AGENT
@@ -159,7 +159,7 @@ class Fetcher:
         current = url
         for _ in range(self.limits.max_redirects + 1):
             left = self._remaining(where)
-            self._capped = left < max(self.limits.connect_timeout, self.limits.read_timeout)
+            self._left = left
             auth = self.source.auth if origin(current) == origin(self.source.url) else None
             log.debug("GET %s", public_url(current))
             try:
@@ -260,17 +260,17 @@ class Fetcher:
     def network_reason(self, exc: BaseException) -> str:
         """What went wrong on the wire, in words that never include the URL (requests' own messages do)."""
         chain = list(_causes(exc))
-        timed_out = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
-        if self._capped and any(isinstance(e, timed_out) and not isinstance(e, urllib3.exceptions.NewConnectionError)
-                                for e in chain):
-            return f"took longer than {self.limits.total_timeout:g} s in all (the total timeout)"
+        total = f"took longer than {self.limits.total_timeout:g} s in all (the total timeout)"
         if any(isinstance(e, requests.ConnectTimeout) or (  # urllib3's refused connection is a ConnectTimeoutError too
                 isinstance(e, urllib3.exceptions.ConnectTimeoutError)
                 and not isinstance(e, urllib3.exceptions.NewConnectionError)) for e in chain):
-            return f"could not connect within {self.limits.connect_timeout:g} s"
+            # (the timeouts of a request are cut to what is left of the total one; say which limit it was)
+            return total if self._left < self.limits.connect_timeout else \
+                f"could not connect within {self.limits.connect_timeout:g} s"
         if any(isinstance(e, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError))
                for e in chain):
-            return f"sent nothing for {self.limits.read_timeout:g} s (the read timeout)"
+            return total if self._left < self.limits.read_timeout else \
+                f"sent nothing for {self.limits.read_timeout:g} s (the read timeout)"
         if any(isinstance(e, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError,
                               urllib3.exceptions.IncompleteRead)) for e in chain) and not any(
                 isinstance(e, (urllib3.exceptions.NewConnectionError, ConnectionRefusedError)) for e in chain):
