@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium + chromium-driver: the headless browser of the page tests (tests/browser.py)
-DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 gdal-bin libgdal-dev chromium chromium-driver)
+DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 gdal-bin libgdal-dev)
+# `make test` (SDI_WITH_TESTS=1) also needs the headless browser of the page tests (tests/browser.py); a server
+# started by `make run` does not, so it is spared those ~500 MB.
+if [ "${SDI_WITH_TESTS:-0}" = 1 ]; then DEBIAN_PACKAGES+=(chromium chromium-driver); fi
 log() { printf '\033[1;34m[sdi]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[sdi] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
