@@ -123,7 +123,8 @@ def test_the_schedule_fires_in_a_real_worker(runs):
     try:
         for source_id in due:
             wait_for(lambda: (runs / f"ended-{source_id}-1").exists(), f"the scheduled run of source {source_id}")
-        ticks = ProcrastinateJob.objects.filter(task_name="schedule_harvests", periodic_id="harvest-due-sources")
+        ticks = ProcrastinateJob.objects.filter(task_name="schedule_harvests",
+                                                procrastinateperiodicdefer__periodic_id="harvest-due-sources")
         assert ticks.exists()
         for source_id in due:
             assert harvest_jobs(source_id)[0].lock == f"source:{source_id}"

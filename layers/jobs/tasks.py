@@ -43,7 +43,7 @@ class RetryWhenUnreachable(BaseRetryStrategy):
     UNREACHABLE = (OSError, django.db.OperationalError, django.db.InterfaceError, psycopg.OperationalError,
                    psycopg.InterfaceError)
 
-    def __init__(self, max_attempts: int = 4):
+    def __init__(self, max_attempts: int = 3):  # retries, after the first run
         self.backoff = RetryStrategy(max_attempts=max_attempts, exponential_wait=10,
                                      retry_exceptions=(*self.UNREACHABLE, JobInterrupted))
 
