@@ -2,7 +2,7 @@
 
 Run as a subprocess: `due_source_ids` answers the ids in SDI_TEST_DUE_SOURCES, and `harvest` records its runs as
 files in SDI_TEST_RUNS (`started-<id>-<n>`, `ended-<id>-<n>`, and `overlap-<id>` if two runs of one source ever
-ran at once); a run waits for `release-<id>` before it ends. Everything else is the real worker.
+ran at once); a run waits for `release-<id>` before it ends, reporting progress meanwhile. Everything else is the real worker.
 """
 import os
 import sys
@@ -38,6 +38,8 @@ def fake_harvest(source_id: int, *, on_progress=None):
     try:
         deadline = time.monotonic() + 120
         while not (RUNS / f"release-{source_id}").exists() and time.monotonic() < deadline:
+            if on_progress:
+                on_progress(0, "waiting")  # as a real harvest reports its pages: a stopping worker ends it here
             time.sleep(0.05)
     finally:
         with lock:

@@ -149,3 +149,18 @@ def test_only_unreachable_sources_are_retried():
     spent = Job(id=1, queue="sources", lock=None, queueing_lock=None, task_name="harvest_source", attempts=3,
                 task_kwargs={"source_id": 1})
     assert strategy.get_retry_decision(exception=ConnectionRefusedError("refused"), job=spent) is None
+
+
+def test_a_worker_stopped_mid_harvest_ends_at_once_and_the_run_is_retried(runs):
+    """SIGTERM while a run is in progress (and never released): the worker does not wait for it; the run is
+    interrupted where it reports progress, and its job goes back to the queue for another worker."""
+    source_id = SOURCES[2]
+    worker = Worker(runs, "--queue", "sources")
+    assert defer_harvest(source_id)
+    try:
+        wait_for(lambda: (runs / f"started-{source_id}-1").exists(), "the run to start")
+    finally:
+        assert worker.stop() == 0, worker.log.read_text()
+    assert (runs / f"ended-{source_id}-1").exists() and not (runs / f"release-{source_id}").exists()
+    job = harvest_jobs(source_id)[-1]  # (earlier tests ran this source too)
+    assert (job.status, job.attempts) == ("todo", 1), "the interrupted run should wait in the queue for a retry"

@@ -55,13 +55,20 @@ class RetryWhenUnreachable(BaseRetryStrategy):
         return self.backoff.get_retry_decision(exception=exception, job=job)
 
 
+def stop_if_asked(*progress, **details) -> None:
+    """A harvest's progress callback: where a long run (a download, a page of a remote service) notices that the
+    worker is stopping; the query it is in is cancelled by the stop itself."""
+    if WORKER_STOP.requested:
+        raise JobInterrupted(f"the worker was stopped ({WORKER_STOP.reason})")
+
+
 @app.task(name="harvest_source", queue=SOURCES, retry=RetryWhenUnreachable())
 def harvest_source(source_id: int) -> str | None:
     """One run of a source. Deferred only through layers.jobs.deferral.defer_harvest, which sets its locks."""
     from layers.sources.harvest import harvest
 
     with WORKER_STOP.job():
-        run = harvest(source_id)
+        run = harvest(source_id, on_progress=stop_if_asked)
     if WORKER_STOP.requested and getattr(run, "status", None) != "succeeded":
         raise JobInterrupted(f"harvest of source {source_id} was stopped ({WORKER_STOP.reason})")
     return getattr(run, "status", None)
