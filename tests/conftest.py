@@ -111,8 +111,8 @@ def run_next_queued_import():
 
     job = ImportJob.objects.filter(status=ImportJob.Status.QUEUED).order_by("created").first()
     assert job is not None, "no import job is queued"
-    assert ProcrastinateJob.objects.filter(task_name="import_dataset", args={"import_job_id": job.pk},
-                                           status="todo").exists(), f"import job {job.pk} has no queued task"
+    assert ProcrastinateJob.objects.filter(task_name="import_dataset", args={"import_job_id": job.pk}, status="todo",
+                                           lock=f"dataset:{job.slug}").exists(), f"import job {job.pk} has no queued task"
     return run_queued(job.pk)
 
 

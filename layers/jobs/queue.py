@@ -46,7 +46,8 @@ def submit_import(source_path: str | Path, *, slug: str, metadata: DatasetMetada
                      "metadata": vars(metadata), "uploaded": uploaded},
         )
         if queue:
-            import_dataset.defer(import_job_id=job.pk)
+            # one import of a dataset at a time, in the order they were queued (the worker runs several jobs at once)
+            import_dataset.configure(lock=f"dataset:{slug}").defer(import_job_id=job.pk)
     log.info("%s import job %s for %s from %s", "queued" if queue else "recorded", job.pk, slug, source_path)
     return job
 
