@@ -1,6 +1,7 @@
-"""Test fixtures: a real PostGIS test database with the default datasets, and real gunicorn servers on it.
+"""Test fixtures: a real PostGIS test database with the default datasets, real gunicorn servers on it, and a real
+headless Chromium for page tests (`browser`, from tests/browser.py).
 
-Nothing here skips: without PostGIS, GDAL or gunicorn the fixtures raise and the tests fail.
+Nothing here skips: without PostGIS, GDAL, gunicorn or chromium the fixtures raise and the tests fail.
 """
 import os
 import socket
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
+
+from tests.browser import browser  # noqa: F401 (a fixture, for every page test)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -99,6 +102,21 @@ class ServerProcess:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def run_next_queued_import():
+    """What the worker does with the oldest queued import, in this process (the worker does not run in most tests):
+    its procrastinate task must have been deferred; the job is then claimed and run as the task would."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from layers.jobs.queue import run_queued
+    from layers.models import ImportJob
+
+    job = ImportJob.objects.filter(status=ImportJob.Status.QUEUED).order_by("created").first()
+    assert job is not None, "no import job is queued"
+    assert ProcrastinateJob.objects.filter(task_name="import_dataset", args={"import_job_id": job.pk}, status="todo",
+                                           lock=f"dataset:{job.slug}").exists(), f"import job {job.pk} has no queued task"
+    return run_queued(job.pk)
 
 
 @pytest.fixture(scope="session")
