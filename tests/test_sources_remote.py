@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from layers.sources.errors import SourceFailed
-from layers.sources.remote import Downloaded, RemoteLimits, download
+from layers.sources.remote import Downloaded, RemoteLimits, SourceUnreachable, download
 
 PASSWORD = "s3cr3t-pass"
 TOKEN = "tok-9f8e7d6c"
@@ -240,8 +240,17 @@ def test_credentials_go_to_their_own_server_only_and_are_never_shown(remote, tmp
 
 def test_connection_refused(tmp_path):
     from tests.conftest import free_port
+    with pytest.raises(SourceUnreachable):  # may pass later, unlike a wrong answer
+        download("file", f"http://127.0.0.1:{free_port()}/a.geojson", tmp_path)
     fails("file", f"http://127.0.0.1:{free_port()}/a.geojson?token={TOKEN}", tmp_path,
           match="could not connect (Connection refused)")
+
+
+def test_unreachable_is_told_apart_from_a_wrong_answer(remote, tmp_path):
+    remote.routes["/a.geojson"] = lambda h, q: h.reply(200, b"<html></html>", "text/html")
+    with pytest.raises(SourceFailed) as caught:
+        download("file", f"{remote.url}/a.geojson", tmp_path)
+    assert not isinstance(caught.value, SourceUnreachable)
 
 
 # --- OGC API – Features -------------------------------------------------------------------------------------------
@@ -352,6 +361,8 @@ def test_ogcapi_cut_mid_body(remote, tmp_path):
 
 def test_ogcapi_never_answers(remote, tmp_path):
     serve_collection(remote, "hang", lambda h, q: remote.release.wait(30))
+    with pytest.raises(SourceUnreachable):
+        download("ogcapi", f"{remote.url}/ogc/collections/hang", tmp_path, limits=RemoteLimits(read_timeout=0.5))
     fails("ogcapi", f"{remote.url}/ogc/collections/hang?token={TOKEN}", tmp_path,
           match="/ogc/collections/hang?token=*** (page 1): sent nothing for 0.5 s (the read timeout)",
           limits=RemoteLimits(read_timeout=0.5))

@@ -12,11 +12,11 @@ from pathlib import Path
 from layers.sources.errors import SourceFailed
 from layers.sources.remote.contract import Downloaded, RemoteLimits
 from layers.sources.remote.files import download_file
-from layers.sources.remote.http import Fetcher, Progress, parse_source_url
+from layers.sources.remote.http import Fetcher, Progress, SourceUnreachable, parse_source_url
 from layers.sources.remote.ogcapi import download_collection
 from layers.sources.remote.wfs import download_feature_type
 
-__all__ = ["Downloaded", "RemoteLimits", "download", "KINDS"]
+__all__ = ["Downloaded", "RemoteLimits", "SourceUnreachable", "download", "KINDS"]
 
 log = logging.getLogger("layers.sources.remote")
 
@@ -30,7 +30,8 @@ def download(kind: str, url: str, workdir: Path, *, srid: int | None = None, lim
     `srid` is the CRS wanted (ogcapi, wfs: asked for when the server offers it) or declared (file: passed on).
     `on_progress(done, total, unit)` is called as data arrives: bytes ("B") for a file, features ("features",
     total = numberMatched when the server says it) for paged kinds. The caller owns `workdir` and removes it.
-    Raises layers.sources.errors.SourceFailed naming the source (URL without credentials) and what went wrong.
+    Raises layers.sources.errors.SourceFailed naming the source (URL without credentials) and what went wrong;
+    its subclass SourceUnreachable when the network failed (refused, cut, timed out), which may pass later.
     """
     source = parse_source_url(url)
     if kind not in KINDS:

@@ -39,6 +39,11 @@ PUBLIC_PARAMS = {"f", "limit", "offset", "cursor", "crs", "bbox", "bbox-crs", "d
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 OWS_EXCEPTION = re.compile(r"<(?:[\w.-]+:)?ExceptionText[^>]*>(.*?)</", re.S)  # a WFS/OWS error's words
 
+class SourceUnreachable(SourceFailed):
+    """The source could not be reached (refused or cut connection, no answer in time, DNS, TLS): the same run
+    may succeed later, unlike a source that answered something wrong; a task queue may retry it."""
+
+
 Progress = Callable[[int, int | None, str], None]  # (done, total or None, unit: "B" or "features")
 
 
@@ -135,10 +140,10 @@ class Fetcher:
     def close(self) -> None:
         self.session.close()
 
-    def failure(self, what: str, where: str | None = None) -> SourceFailed:
+    def failure(self, what: str, where: str | None = None, kind: type[SourceFailed] = SourceFailed) -> SourceFailed:
         """The SourceFailed of this source: '<label> (<where>): <what>', with every secret scrubbed."""
         place = f" ({where})" if where else ""
-        return SourceFailed(self.source.scrub(f"{self.source.label}{place}: {what}"))
+        return kind(self.source.scrub(f"{self.source.label}{place}: {what}"))
 
     def progress(self, done: int, total: int | None, unit: str) -> None:
         if self.on_progress:
@@ -167,7 +172,7 @@ class Fetcher:
                     current, headers={"Accept": accept}, auth=auth, stream=True, allow_redirects=False,
                     timeout=(min(self.limits.connect_timeout, left), min(self.limits.read_timeout, left)))
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                raise self.failure(self.network_reason(exc), where) from None
+                raise self.failure(self.network_reason(exc), where, SourceUnreachable) from None
             if response.status_code in REDIRECTS and response.headers.get("Location"):
                 target = urljoin(current, response.headers["Location"])
                 response.close()
@@ -220,7 +225,7 @@ class Fetcher:
                 self._remaining(where)
                 yield chunk
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self.failure(self.network_reason(exc), where) from None
+            raise self.failure(self.network_reason(exc), where, SourceUnreachable) from None
 
     def read(self, url: str, accept: str, where: str | None = None) -> tuple[bytes, str, dict]:
         """The whole body of `url` (one page), its media type (lower case, no parameters) and its headers."""
