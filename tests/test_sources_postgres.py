@@ -299,3 +299,25 @@ def test_a_run_whose_process_died_is_reaped_as_failed_and_its_staging_dropped(db
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", (f"sdi_staging.{staging}",))
         assert cursor.fetchone()[0] is None
+
+
+def test_a_run_after_the_dataset_was_replaced_by_an_upload_publishes_in_full(db, parcels, tmp_path):
+    """An upload gives the features new ids; the source's recorded ids are then stale, so the next run
+    publishes the whole table again instead of writing into the wrong features."""
+    from layers.registry.services import DatasetMetadata, import_vector_dataset
+
+    source = register(parcels)
+    assert harvest(source.pk).status == "succeeded"
+    upload = tmp_path / "thay.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"ma_thua": "NK-0001", "ghi_chu": "tải lên"},
+        "geometry": {"type": "Point", "coordinates": [105.78, 10.03]}}]}), encoding="utf-8")
+    meta = DatasetMetadata.of(Dataset.objects.get(slug=source.slug))
+    import_vector_dataset(upload, slug=source.slug, metadata=meta, replace=True)
+    parcels.sql("UPDATE {t} SET \"diện_tích\" = 7 WHERE ma_thua = 'NK-0002'")
+    run = harvest(source.pk)
+    assert run.status == "succeeded", run.error
+    assert run.report.get("first_run") and run.added == PARCELS
+    dataset = Dataset.objects.get(slug=source.slug)
+    assert dataset.feature_count == PARCELS and dataset.geometry_type == "Polygon"
+    assert published(source.slug)["NK-0002"][2] == 7

@@ -117,8 +117,8 @@ def _drop_scratch(staging: str) -> None:
 def _run(source: Source, run: SourceRun, label: str, progress) -> None:
     ensure_schemas()
     dataset = source.dataset or Dataset.objects.filter(slug=source.slug).first()
-    keyed = dataset is not None and source.dataset_id == dataset.pk and \
-        SourceKey.objects.filter(source=source).exists()
+    keyed = dataset is not None and source.dataset_id == dataset.pk and source.table_oid == _table_oid(dataset) \
+        and SourceKey.objects.filter(source=source).exists()
     staging = run.staging
     names = {suffix: f"{staging}_{suffix}" for suffix in ("keys", "remote", "diff", "gone", "plan")}
     with tempfile.TemporaryDirectory(prefix="sdi-source-") as workdir:
@@ -228,6 +228,13 @@ def _key_field(source: Source, label: str, columns: list[str], primary_key: list
     return key
 
 
+def _table_oid(dataset: Dataset) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid::bigint",
+                       (dataset.table_schema, dataset.table_name))
+        return cursor.fetchone()[0]
+
+
 def _check_same_crs(label: str, dataset: Dataset, srid: int) -> None:
     if srid != dataset.storage_srid:
         raise SourceFailed(f"{label}: the source is now in EPSG:{srid}, the published dataset in "
@@ -255,7 +262,7 @@ def _publish_first(source, run, label, staging, keys_table, srid, layer, dataset
     metadata = _metadata(source, label, dataset)
 
     def record(published: Dataset) -> None:
-        Source.objects.filter(pk=source.pk).update(dataset=published)
+        Source.objects.filter(pk=source.pk).update(dataset=published, table_oid=_table_oid(published))
         SourceKey.objects.filter(source=source).delete()
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("INSERT INTO {sk} (source_id, key, hash, fid) SELECT %s, key, hash, fid FROM {k}")

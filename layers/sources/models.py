@@ -35,6 +35,9 @@ class Source(models.Model):
     srid = models.PositiveIntegerField(null=True, blank=True, help_text="declared CRS (EPSG code); empty: read it")
     metadata = models.JSONField(default=dict, blank=True,
                                 help_text="DatasetMetadata values for the dataset the first run creates")
+    # The published table a run last wrote (pg_class oid): an upload that replaced the dataset since makes a new
+    # table with new fids, so the next run publishes in full instead of trusting the keys' fids.
+    table_oid = models.BigIntegerField(null=True, blank=True, editable=False)
     enabled = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
