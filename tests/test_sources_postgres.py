@@ -264,7 +264,7 @@ def test_two_harvests_of_one_source_never_overlap(db, parcels):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not _lock_held(source.pk):
+        while not (_lock_held(source.pk) and SourceRun.objects.filter(source=source, status="running").exists()):
             assert time.monotonic() < deadline and first.poll() is None, "the first run never took the lock"
             time.sleep(0.1)
         with pytest.raises(SourceBusy, match="already in progress"):
@@ -321,3 +321,20 @@ def test_a_run_after_the_dataset_was_replaced_by_an_upload_publishes_in_full(db,
     dataset = Dataset.objects.get(slug=source.slug)
     assert dataset.feature_count == PARCELS and dataset.geometry_type == "Polygon"
     assert published(source.slug)["NK-0002"][2] == 7
+
+
+@pytest.mark.parametrize("dsn, refusal", [
+    ("host=127.0.0.1 dbname=x user=u passfile=/etc/shadow", "may not set 'passfile'"),
+    ("host=127.0.0.1 dbname=x sslkey=/root/.ssh/id_rsa", "may not set 'sslkey'"),
+    ("host=127.0.0.1 dbname=x options='-c default_transaction_read_only=off'", "may not set 'options'"),
+    ("own", "the SDI's own database cannot be a source"),
+    ("host=127.0.0.1 dbname='unclosed", "cannot be read"),
+])
+def test_a_connection_string_that_would_read_server_files_or_the_sdi_itself_is_refused(db, dsn, refusal):
+    if dsn == "own":
+        own = connection.settings_dict
+        dsn = f"host={own['HOST']} port={own['PORT']} dbname={own['NAME']} user={own['USER']} password=x"
+    slug = new_slug()
+    with pytest.raises(CommandError, match=refusal):
+        call_command("add_source", slug, "--postgres", dsn, "--table", "dia_chinh.thua_dat")
+    assert not Source.objects.filter(slug=slug).exists()

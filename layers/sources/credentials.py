@@ -18,8 +18,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from layers.sources.errors import SourceFailed
 
-SECRET_PARAMETERS = ("password", "sslpassword")
 HIDDEN = "***"
+# What a source's DSN may say. Not passfile, sslkey, sslcert, sslrootcert…: libpq would read those files on the
+# server on behalf of whoever registered the source; not options: the SDI sets the session's own options.
+ALLOWED_PARAMETERS = ("host", "hostaddr", "port", "dbname", "user", "password", "service", "sslmode",
+                      "target_session_attrs", "keepalives", "keepalives_idle", "keepalives_interval",
+                      "keepalives_count", "application_name")
 
 
 def _fernet() -> Fernet:
@@ -54,8 +58,29 @@ def split_dsn(dsn: str) -> tuple[str, str]:
     except Exception:  # psycopg's message quotes the string, password and all
         raise SourceFailed("the PostgreSQL connection string cannot be read (use 'host=… dbname=… user=… "
                            "password=…', a postgresql:// URI or 'service=NAME')") from None
+    refused = sorted(set(params) - set(ALLOWED_PARAMETERS))
+    if refused:
+        raise SourceFailed(f"the PostgreSQL connection string may not set {refused[0]!r} (allowed: "
+                           f"{', '.join(ALLOWED_PARAMETERS)})")
+    _refuse_own_database(params)
     password = params.pop("password", None) or ""
     return make_conninfo(**{k: v for k, v in params.items() if v is not None}), password
+
+
+LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+def _host(value: str | None) -> str:
+    value = value or ""
+    return "localhost" if value in LOCAL_HOSTS or value.startswith("/") else value  # "/…": a local socket
+
+
+def _refuse_own_database(params: dict) -> None:
+    """The SDI's own database is not a sector's: a source reading it could publish what the registry restricts."""
+    own = settings.DATABASES["default"]
+    if _host(params.get("host") or params.get("hostaddr")) == _host(own.get("HOST")) and \
+            str(params.get("port") or 5432) == str(own.get("PORT") or 5432) and params.get("dbname") == own["NAME"]:
+        raise SourceFailed("the SDI's own database cannot be a source: point the source at the sector's database")
 
 
 def full_dsn(dsn: str, secret: str) -> str:
