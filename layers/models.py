@@ -188,4 +188,4 @@ class WorkerHeartbeat(models.Model):
         return f"{self.name} ({self.state})"
 
 
-from layers.sources.models import FeatureChange, Source, SourceKey, SourceRun  # noqa: E402,F401 (Django finds them here)
+from layers.sources.models import FeatureChange, Source, SourceRun  # noqa: E402,F401 (Django finds them here)

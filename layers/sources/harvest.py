@@ -33,7 +33,7 @@ from layers.registry.services import (DatasetMetadata, ensure_schemas, publish_s
                                       table_name_for)
 from layers.sources import credentials, sync
 from layers.sources.errors import SourceFailed
-from layers.sources.models import FeatureChange, Source, SourceKey, SourceRun
+from layers.sources.models import KEYS_SCHEMA, FeatureChange, Source, SourceRun, keys_table
 from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, SectorDatabase
 from layers.sources.services import source_label
 
@@ -118,7 +118,7 @@ def _run(source: Source, run: SourceRun, label: str, progress) -> None:
     ensure_schemas()
     dataset = source.dataset or Dataset.objects.filter(slug=source.slug).first()
     keyed = dataset is not None and source.dataset_id == dataset.pk and source.table_oid == _table_oid(dataset) \
-        and SourceKey.objects.filter(source=source).exists()
+        and _has_keys(source)
     staging = run.staging
     names = {suffix: f"{staging}_{suffix}" for suffix in ("keys", "remote", "diff", "gone", "plan")}
     with tempfile.TemporaryDirectory(prefix="sdi-source-") as workdir:
@@ -142,18 +142,19 @@ def _read_postgres(source, label, staging, names, dataset, progress):
         if not shape.srid:
             raise SourceFailed(f"{label}: the geometries have no CRS (SRID 0); declare it (--crs EPSG:N)")
         key = _key_field(source, label, shape.names(), shape.primary_key)
+        unique = shape.primary_key == [key]  # the sector's own primary key: unique and never NULL already
         sector.create_staging(staging, shape, shape.srid)
         if dataset is None:
             progress(5, "copying every row")
             sector.copy_rows(staging, shape, key, shape.srid)
-            sync.check_keys(label, sync.staged(staging), key, sql.Identifier(KEY_COLUMN))
+            sync.check_keys(label, sync.staged(staging), key, sql.Identifier(KEY_COLUMN), unique)
             sync.split_keys(staging, names["keys"])
             return shape.srid, None, None
         sync.check_schema(label, dataset.attribute_schema, shape.attribute_schema())
         _check_same_crs(label, dataset, shape.srid)
         progress(5, "comparing keys and hashes")
         sector.copy_keys(names["remote"], shape, key, shape.srid)
-        sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"))
+        sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
         diff = sync.diff_keys(source, names["remote"], names["diff"], names["gone"])
         if diff.added or diff.changed:
             progress(20, f"copying {diff.added + diff.changed} new or changed rows")
@@ -203,9 +204,9 @@ def _add_keys_and_hashes(staging: str, columns: list[str], key: str) -> None:
     changes them."""
     row = sql.SQL(", ").join([sql.Identifier(c) for c in columns] + [sql.Identifier("geom")])
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("ALTER TABLE {t} ADD COLUMN {k} text, ADD COLUMN {h} uuid").format(
+        cursor.execute(sql.SQL("ALTER TABLE {t} ADD COLUMN {k} text, ADD COLUMN {h} bigint").format(
             t=sync.staged(staging), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN)))
-        cursor.execute(sql.SQL("UPDATE {t} SET {k} = {key}::text, {h} = md5(ROW({row})::text)::uuid").format(
+        cursor.execute(sql.SQL("UPDATE {t} SET {k} = {key}::text, {h} = hashtextextended(ROW({row})::text, 0)").format(
             t=sync.staged(staging), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN),
             key=sql.Identifier(key), row=row))
 
@@ -235,6 +236,25 @@ def _table_oid(dataset: Dataset) -> int | None:
         return cursor.fetchone()[0]
 
 
+def _has_keys(source: Source) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (keys_table(source.pk).as_string(None),))
+        return cursor.fetchone()[0]
+
+
+def _adopt_keys(source: Source, staged_keys: str) -> None:
+    """The first run's staged keys become the source's key table (moved, then indexed in bulk)."""
+    target = keys_table(source.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(KEYS_SCHEMA)))
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
+        cursor.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(sync.staged(staged_keys),
+                                                                      sql.Identifier(KEYS_SCHEMA)))
+        cursor.execute(sql.SQL("ALTER TABLE {}.{} RENAME TO {}").format(
+            sql.Identifier(KEYS_SCHEMA), sql.Identifier(staged_keys), sql.Identifier(f"source_{source.pk}_keys")))
+        cursor.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (key)").format(target))
+
+
 def _check_same_crs(label: str, dataset: Dataset, srid: int) -> None:
     if srid != dataset.storage_srid:
         raise SourceFailed(f"{label}: the source is now in EPSG:{srid}, the published dataset in "
@@ -248,13 +268,13 @@ def _metadata(source: Source, label: str, dataset: Dataset | None) -> DatasetMet
     return DatasetMetadata(**{**current, **source.metadata, "source": label})
 
 
-def _publish_first(source, run, label, staging, keys_table, srid, layer, dataset, progress) -> None:
+def _publish_first(source, run, label, staging, staged_keys, srid, layer, dataset, progress) -> None:
     """The first run (or the first since the dataset was replaced by hand): the whole table is published through
     the registry's own path; the change log gets one summary entry rather than a copy of every feature."""
     progress(40, "checking geometries")
     facts = check_and_measure(settings.SDI_STAGING_SCHEMA, staging, srid, label, source=layer)
     if facts.report.get("dropped_without_geometry"):
-        sync.drop_unstaged_keys(staging, keys_table)
+        sync.drop_unstaged_keys(staging, staged_keys)
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist (geom)").format(
             sql.Identifier(f"{staging}_geom_idx"), sync.staged(staging)))
@@ -263,10 +283,7 @@ def _publish_first(source, run, label, staging, keys_table, srid, layer, dataset
 
     def record(published: Dataset) -> None:
         Source.objects.filter(pk=source.pk).update(dataset=published, table_oid=_table_oid(published))
-        SourceKey.objects.filter(source=source).delete()
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("INSERT INTO {sk} (source_id, key, hash, fid) SELECT %s, key, hash, fid FROM {k}")
-                           .format(sk=sync.SOURCEKEY, k=sync.staged(keys_table)), (source.pk,))
+        _adopt_keys(source, staged_keys)
         now = timezone.now()
         FeatureChange.objects.create(dataset=published, run=run, key="", action=FeatureChange.Action.ADDED,
                                      new={"features": facts.feature_count, "summary": "first run: every feature"},

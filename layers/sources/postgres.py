@@ -2,7 +2,7 @@
 
 Binary COPY out of the sector database straight into binary COPY into ours (no parsing in Python), in one
 read-only REPEATABLE READ transaction on the sector side, so the keys, hashes and rows of a run all come from one
-snapshot. The sector database computes each row's hash itself (md5 of the row, geometry included), so a
+snapshot. The sector database computes each row's hash itself (a 64-bit hash of the row's text, geometry included: hashtextextended), so a
 re-harvest transfers only keys and hashes, then the rows whose hash changed. Identifiers are psycopg.sql
 Identifiers; the password is never in a message (layers.sources.credentials.scrub).
 """
@@ -142,7 +142,7 @@ class SectorDatabase:
             geometry = sql.SQL("{}::geometry").format(geometry)
         geometry = sql.SQL("ST_SetSRID({}, {})").format(geometry, sql.Literal(srid))
         raw = [sql.Identifier(c.name) for c in shape.columns] + [sql.Identifier(shape.geometry)]
-        row_hash = sql.SQL("md5(ROW({})::text)::uuid").format(sql.SQL(", ").join(raw))
+        row_hash = sql.SQL("hashtextextended(ROW({})::text, 0)").format(sql.SQL(", ").join(raw))
         key_text = sql.SQL("{}::text").format(sql.Identifier(key))
         return sql.SQL(", ").join([*attributes, geometry, key_text, row_hash]), sql.SQL("{}, {}").format(key_text, row_hash)
 
@@ -151,7 +151,7 @@ class SectorDatabase:
         columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type_sql)) for c in shape.columns]
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("CREATE TABLE {t} (fid bigserial PRIMARY KEY, {cols}{comma}"
-                                   "geom geometry(Geometry, {srid}), {k} text, {h} uuid)").format(
+                                   "geom geometry(Geometry, {srid}), {k} text, {h} bigint)").format(
                 t=table_ident(settings.SDI_STAGING_SCHEMA, staging), cols=sql.SQL(", ").join(columns),
                 comma=sql.SQL(", ") if columns else sql.SQL(""), srid=sql.Literal(srid),
                 k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN)))
@@ -189,10 +189,10 @@ class SectorDatabase:
         return moved
 
     def copy_keys(self, into: str, shape: TableShape, key: str, srid: int) -> None:
-        """Every row's key text and hash into a local (key text, hash uuid) table."""
+        """Every row's key text and hash into a local (key text, hash bigint) table."""
         _, keys_and_hashes = self._selected(shape, key, srid)
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE TABLE {} (key text, hash uuid)").format(
+            cursor.execute(sql.SQL("CREATE TABLE {} (key text, hash bigint)").format(
                 table_ident(settings.SDI_STAGING_SCHEMA, into)))
         self._copy(sql.SQL("SELECT {} FROM {}").format(keys_and_hashes, self.qualified),
                    table_ident(settings.SDI_STAGING_SCHEMA, into))

@@ -1,7 +1,8 @@
 """Comparing a run's rows with what is published, by key, and writing only the difference with its change log.
 
 Everything here works on local tables in the staging schema: `staging` (the rows read, each with its key text
-and its source-side hash), the source's `SourceKey` rows (what the last run published) and the published table.
+and its source-side hash), the source's key table (models.keys_table: what the last run published) and the
+published table.
 """
 from dataclasses import dataclass
 
@@ -15,10 +16,9 @@ from layers.crs import to_wgs84
 from layers.loading.checks import EXAMPLES, districts_covered, parse_box, table_ident, wgs84_extent
 from layers.models import Dataset
 from layers.sources.errors import SourceFailed
-from layers.sources.models import FeatureChange, Source, SourceKey, SourceRun
+from layers.sources.models import FeatureChange, Source, SourceRun, keys_table
 from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN
 
-SOURCEKEY = sql.Identifier(SourceKey._meta.db_table)
 CHANGES = sql.Identifier(FeatureChange._meta.db_table)
 
 
@@ -62,12 +62,15 @@ def check_schema(label: str, published: list[dict], found: list[dict]) -> None:
                            f"have{kept}")
 
 
-def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Composable) -> None:
-    """Every row needs a key, and no two rows the same one: a run names what is wrong and writes nothing."""
+def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Composable, unique: bool = False) -> None:
+    """Every row needs a key, and no two rows the same one: a run names what is wrong and writes nothing.
+    `unique`: the key is the source table's primary key, so only empty strings remain to be found."""
     (empty,) = _rows(sql.SQL("SELECT count(*) FROM {t} WHERE {k} IS NULL OR btrim({k}) = ''").format(
         t=table, k=key_column))[0]
     if empty:
         raise SourceFailed(f"{label}: key field {key!r} is empty in {empty} row(s); every feature needs a key")
+    if unique:
+        return
     duplicates = _rows(sql.SQL("SELECT {k}, count(*) FROM {t} GROUP BY {k} HAVING count(*) > 1 "
                                "ORDER BY count(*) DESC, {k} LIMIT %s").format(t=table, k=key_column), (EXAMPLES,))
     if duplicates:
@@ -101,27 +104,27 @@ def diff_keys(source: Source, remote_keys: str, diff_table: str, removed_table: 
     """Keys whose hash is new or different (diff_table: key, hash, fid or NULL) and keys gone (removed_table)."""
     _execute(sql.SQL(
         "CREATE TABLE {d} AS SELECT r.key, r.hash, k.fid FROM {r} r LEFT JOIN {sk} k "
-        "ON k.source_id = %s AND k.key = r.key WHERE k.key IS NULL OR k.hash <> r.hash").format(
-        d=staged(diff_table), r=staged(remote_keys), sk=SOURCEKEY), (source.pk,))
+        "ON k.key = r.key WHERE k.key IS NULL OR k.hash <> r.hash").format(
+        d=staged(diff_table), r=staged(remote_keys), sk=keys_table(source.pk)))
     _execute(sql.SQL(
-        "CREATE TABLE {g} AS SELECT k.key, k.fid FROM {sk} k WHERE k.source_id = %s "
-        "AND NOT EXISTS (SELECT 1 FROM {r} r WHERE r.key = k.key)").format(
-        g=staged(removed_table), r=staged(remote_keys), sk=SOURCEKEY), (source.pk,))
+        "CREATE TABLE {g} AS SELECT k.key, k.fid FROM {sk} k "
+        "WHERE NOT EXISTS (SELECT 1 FROM {r} r WHERE r.key = k.key)").format(
+        g=staged(removed_table), r=staged(remote_keys), sk=keys_table(source.pk)))
     (added, changed), = _rows(sql.SQL("SELECT count(*) FILTER (WHERE fid IS NULL), count(fid) FROM {}").format(
         staged(diff_table)))
     (removed,), = _rows(sql.SQL("SELECT count(*) FROM {}").format(staged(removed_table)))
     return Diff(added, changed, removed)
 
 
-def plan_writes(dataset: Dataset, keys_table: str, plan_table: str, source_id: int) -> None:
+def plan_writes(dataset: Dataset, staged_keys: str, plan_table: str, source_id: int) -> None:
     """For each staged row: its published fid (kept for a changed feature, the table's next one for a new one)."""
     published = table_ident(dataset.table_schema, dataset.table_name)
     _execute(sql.SQL(
         "CREATE TABLE {p} AS SELECT s.fid AS staging_fid, s.key, s.hash, k.fid IS NULL AS added, "
         "coalesce(k.fid, nextval(pg_get_serial_sequence(%s, 'fid'))) AS fid "
-        "FROM {s} s LEFT JOIN {sk} k ON k.source_id = %s AND k.key = s.key").format(
-        p=staged(plan_table), s=staged(keys_table), sk=SOURCEKEY),
-        (published.as_string(None), source_id))
+        "FROM {s} s LEFT JOIN {sk} k ON k.key = s.key").format(
+        p=staged(plan_table), s=staged(staged_keys), sk=keys_table(source_id)),
+        (published.as_string(None),))
 
 
 def counts(plan_table: str, removed_table: str) -> dict:
@@ -178,12 +181,12 @@ def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, remov
     _execute(sql.SQL("INSERT INTO {p} (fid, {names}) SELECT k.fid, {vals} FROM {k} k JOIN {s} s "
                      "ON s.fid = k.staging_fid WHERE k.added").format(
         p=published, names=names, vals=values, k=plan, s=stage))
-    _execute(sql.SQL("DELETE FROM {sk} WHERE source_id = %s AND key IN (SELECT key FROM {g})").format(
-        sk=SOURCEKEY, g=gone), (source.pk,))
-    _execute(sql.SQL("UPDATE {sk} sk SET hash = k.hash FROM {k} k WHERE sk.source_id = %s AND sk.key = k.key "
-                     "AND NOT k.added").format(sk=SOURCEKEY, k=plan), (source.pk,))
-    _execute(sql.SQL("INSERT INTO {sk} (source_id, key, hash, fid) SELECT %s, key, hash, fid FROM {k} "
-                     "WHERE added").format(sk=SOURCEKEY, k=plan), (source.pk,))
+    keys = keys_table(source.pk)
+    _execute(sql.SQL("DELETE FROM {sk} WHERE key IN (SELECT key FROM {g})").format(sk=keys, g=gone))
+    _execute(sql.SQL("UPDATE {sk} sk SET hash = k.hash FROM {k} k WHERE sk.key = k.key AND NOT k.added").format(
+        sk=keys, k=plan))
+    _execute(sql.SQL("INSERT INTO {sk} (key, hash, fid) SELECT key, hash, fid FROM {k} WHERE added").format(
+        sk=keys, k=plan))
     return measure_published(dataset, label)
 
 
