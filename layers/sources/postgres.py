@@ -192,7 +192,7 @@ class SectorDatabase:
         """Every row's key text and hash into a local (key text, hash bigint) table."""
         _, keys_and_hashes = self._selected(shape, key, srid)
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE TABLE {} (key text, hash bigint)").format(
+            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, hash bigint)").format(
                 table_ident(settings.SDI_STAGING_SCHEMA, into)))
         self._copy(sql.SQL("SELECT {} FROM {}").format(keys_and_hashes, self.qualified),
                    table_ident(settings.SDI_STAGING_SCHEMA, into))

@@ -103,11 +103,11 @@ class Diff:
 def diff_keys(source: Source, remote_keys: str, diff_table: str, removed_table: str) -> Diff:
     """Keys whose hash is new or different (diff_table: key, hash, fid or NULL) and keys gone (removed_table)."""
     _execute(sql.SQL(
-        "CREATE TABLE {d} AS SELECT r.key, r.hash, k.fid FROM {r} r LEFT JOIN {sk} k "
+        "CREATE UNLOGGED TABLE {d} AS SELECT r.key, r.hash, k.fid FROM {r} r LEFT JOIN {sk} k "
         "ON k.key = r.key WHERE k.key IS NULL OR k.hash <> r.hash").format(
         d=staged(diff_table), r=staged(remote_keys), sk=keys_table(source.pk)))
     _execute(sql.SQL(
-        "CREATE TABLE {g} AS SELECT k.key, k.fid FROM {sk} k "
+        "CREATE UNLOGGED TABLE {g} AS SELECT k.key, k.fid FROM {sk} k "
         "WHERE NOT EXISTS (SELECT 1 FROM {r} r WHERE r.key = k.key)").format(
         g=staged(removed_table), r=staged(remote_keys), sk=keys_table(source.pk)))
     (added, changed), = _rows(sql.SQL("SELECT count(*) FILTER (WHERE fid IS NULL), count(fid) FROM {}").format(
@@ -120,11 +120,15 @@ def plan_writes(dataset: Dataset, staged_keys: str, plan_table: str, source_id: 
     """For each staged row: its published fid (kept for a changed feature, the table's next one for a new one)."""
     published = table_ident(dataset.table_schema, dataset.table_name)
     _execute(sql.SQL(
-        "CREATE TABLE {p} AS SELECT s.fid AS staging_fid, s.key, s.hash, k.fid IS NULL AS added, "
+        "CREATE UNLOGGED TABLE {p} AS SELECT s.fid AS staging_fid, s.key, s.hash, k.fid IS NULL AS added, "
         "coalesce(k.fid, nextval(pg_get_serial_sequence(%s, 'fid'))) AS fid "
         "FROM {s} s LEFT JOIN {sk} k ON k.key = s.key").format(
         p=staged(plan_table), s=staged(staged_keys), sk=keys_table(source_id)),
         (published.as_string(None),))
+    # Fresh tables have no statistics: without them the writes below scan the published table instead of
+    # looking up its few changed fids.
+    for table in (plan_table, staged_keys):
+        _execute(sql.SQL("ANALYZE {}").format(staged(table)))
 
 
 def counts(plan_table: str, removed_table: str) -> dict:
