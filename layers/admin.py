@@ -210,3 +210,6 @@ class ImportJobAdmin(admin.ModelAdmin):
             Q(status=ImportJob.Status.QUEUED) | Q(status=ImportJob.Status.RUNNING)).exists()
         return super().changelist_view(request, {**(extra_context or {}),
                                                  "refresh_seconds": REFRESH_SECONDS if unfinished else 0})
+
+
+from layers.sources import admin as sources_admin  # noqa: E402,F401 (registers the source pages)

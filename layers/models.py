@@ -186,3 +186,6 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.state})"
+
+
+from layers.sources.models import FeatureChange, Source, SourceRun  # noqa: E402,F401 (Django finds them here)

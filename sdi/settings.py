@@ -26,6 +26,10 @@ SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers
 SDI_WORKER_CONCURRENCY  jobs the task-queue worker runs at once: imports and harvests (default 2)
 SDI_WORKER_HEARTBEAT_SECONDS  how often the task-queue worker writes its heartbeat (default 5; /readyz calls a worker
                         dead after three missed beats)
+SDI_SOURCE_KEY          Fernet key that encrypts the passwords of sector databases registered as sources (default:
+                        derived from SDI_SECRET_KEY; set it in production, so rotating the secret key keeps them)
+SDI_SOURCE_CONNECT_TIMEOUT / SDI_SOURCE_STATEMENT_TIMEOUT  seconds to reach a sector database (10) and for any one
+                        statement on it (600)
 SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
 
 Read by `manage.py ensure_admin` only, so that no server process keeps an admin password in its settings:
@@ -223,6 +227,11 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "stalled_worker_timeout": max(3.0, 3 * SDI_WORKER_HEARTBEAT_SECONDS),
     "fetch_job_polling_interval": 10.0,  # a fallback: LISTEN/NOTIFY wakes the worker at once
 }
+
+# Sources kept in sync (layers/sources/): the key that encrypts sector passwords, and timeouts on a sector database.
+SDI_SOURCE_KEY = os.environ.get("SDI_SOURCE_KEY", "").strip()
+SDI_SOURCE_CONNECT_TIMEOUT = int(os.environ.get("SDI_SOURCE_CONNECT_TIMEOUT", "10"))
+SDI_SOURCE_STATEMENT_TIMEOUT = int(os.environ.get("SDI_SOURCE_STATEMENT_TIMEOUT", "600"))
 # The OGC API provider's tuning; it reads no environment itself (sdi/ogcapi/config.py hands it these).
 SDI_SERVING = ServingOptions(
     exact_count_max_rows=int(os.environ.get("SDI_EXACT_COUNT_MAX_ROWS", "50000")),

@@ -171,7 +171,7 @@ def import_vector_dataset(
             report.update(facts.report, features=facts.feature_count, geometry_type=facts.geometry_type,
                           districts=facts.districts)
             progress(95, "publishing")
-            dataset = _swap_in(slug, staging, prepared.srid, facts, metadata, replace, user, on_publish)
+            dataset = publish_staging_table(slug, staging, prepared.srid, facts, metadata, replace, user, on_publish)
         finally:
             _drop_table(settings.SDI_STAGING_SCHEMA, staging)
     report["seconds_to_publish"] = round(time.perf_counter() - started, 3)
@@ -228,7 +228,9 @@ def check_metadata_values(values: dict) -> None:
                              f"{', '.join(Dataset.Frequency.values)})", field="update_frequency")
 
 
-def _swap_in(slug, staging, srid, facts, metadata, replace, user, on_publish=None) -> Dataset:
+def publish_staging_table(slug, staging, srid, facts, metadata, replace, user, on_publish=None) -> Dataset:
+    """Step 4 of the load path, for every way data arrives (uploads, and a source's first run): in one
+    transaction, the checked staging table replaces the published one and the registry row is written."""
     data_schema = settings.SDI_DATA_SCHEMA
     final_table = table_name_for(slug)
     with transaction.atomic():

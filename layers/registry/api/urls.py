@@ -2,6 +2,7 @@
 from django.urls import path
 
 from layers.registry.api import views
+from layers.sources.api.urls import urlpatterns as source_urlpatterns
 
 app_name = "api"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("datasets/<slug:slug>/replace", views.DatasetReplace.as_view(), name="dataset-replace"),
     path("jobs", views.JobList.as_view(), name="jobs"),
     path("jobs/<int:job_id>", views.JobDetail.as_view(), name="job"),
+    *source_urlpatterns,  # sources and change logs (layers/sources/api)
 ]

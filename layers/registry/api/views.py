@@ -199,5 +199,5 @@ class Root(RegistryView):
     def get(self, request):
         return Response({"links": [
             {"rel": name, "href": absolute(request, reverse(f"api:{name}"))}
-            for name in ("token", "sectors", "datasets", "jobs")
+            for name in ("token", "sectors", "datasets", "jobs", "sources")
         ]})

@@ -1,0 +1,203 @@
+"""Reading a table or view of a sector's own PostgreSQL/PostGIS database into a local staging table.
+
+Binary COPY out of the sector database straight into binary COPY into ours (no parsing in Python), in one
+read-only REPEATABLE READ transaction on the sector side, so the keys, hashes and rows of a run all come from one
+snapshot. The sector database computes each row's hash itself (a 64-bit hash of the row's text, geometry included: hashtextextended), so a
+re-harvest transfers only keys and hashes, then the rows whose hash changed. Identifiers are psycopg.sql
+Identifiers; the password is never in a message (layers.sources.credentials.scrub).
+"""
+import logging
+from dataclasses import dataclass
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from psycopg import sql
+
+from layers.loading.checks import table_ident
+from layers.postgis import PG_TO_JSON_SCHEMA
+from layers.sources import credentials
+from layers.sources.errors import SourceFailed
+
+log = logging.getLogger(__name__)
+KEY_BATCH = 5000  # keys per COPY of changed rows
+HASH_COLUMN, KEY_COLUMN = "_sdi_hash", "_sdi_key"  # carried in staging next to the data, dropped before the checks
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type_sql: str      # the local column type (the source's own built-in type, else text)
+    cast_text: bool    # read as text (a type of the sector's own, e.g. an enum or a domain)
+    data_type: str     # information_schema's data_type, for the JSON Schema type
+
+
+@dataclass(frozen=True)
+class TableShape:
+    columns: list[Column]        # attributes in source order
+    geometry: str                # the geometry column
+    geography: bool
+    srid: int                    # from the column's type, else from a row; 0 when unknown
+    primary_key: list[str]
+
+    def attribute_schema(self) -> list[dict]:
+        return [{"name": c.name, **PG_TO_JSON_SCHEMA.get(c.data_type, {"type": "string"})} for c in self.columns]
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+class SectorDatabase:
+    """A read-only session on a sector database; use as a context manager."""
+
+    def __init__(self, dsn: str, secret: str, table: str, label: str):
+        self.dsn, self.secret, self.label = dsn, secret, label
+        self.schema, _, self.table = table.rpartition(".")
+        self.password = credentials.decrypt(secret)
+        self.conn: psycopg.Connection | None = None
+
+    def failure(self, what: str, exc: Exception) -> SourceFailed:
+        """A driver error as a run's error: the DSN and password scrubbed out."""
+        detail = " ".join(str(exc).split())
+        return SourceFailed(f"{self.label}: {what}: {credentials.scrub(detail, self.password, self.dsn)}")
+
+    def __enter__(self):
+        options = (f"-c statement_timeout={settings.SDI_SOURCE_STATEMENT_TIMEOUT * 1000} "
+                   "-c default_transaction_read_only=on -c jit=off")
+        try:
+            self.conn = psycopg.connect(credentials.full_dsn(self.dsn, self.secret),
+                                        connect_timeout=settings.SDI_SOURCE_CONNECT_TIMEOUT, options=options,
+                                        application_name="cantho-sdi-harvest")
+            self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            self.conn.read_only = True
+        except psycopg.Error as exc:
+            raise self.failure("cannot connect", exc) from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.conn is not None:
+            self.conn.close()
+
+    @property
+    def qualified(self) -> sql.Composed:
+        return table_ident(self.schema, self.table)
+
+    def shape(self, declared_srid: int | None) -> TableShape:
+        """The table's columns, its one geometry column and SRID, and its primary key."""
+        try:
+            rows = self.conn.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
+                "n.nspname = 'pg_catalog' AND t.typtype = 'b', c.data_type, "
+                "CASE WHEN t.typname IN ('geometry', 'geography') THEN postgis_typmod_srid(a.atttypmod) END "
+                "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace "
+                "JOIN information_schema.columns c ON c.table_schema = %s AND c.table_name = %s "
+                "AND c.column_name = a.attname "
+                "WHERE a.attrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum", (self.schema, self.table, self.schema, self.table)).fetchall()
+            pk = [r[0] for r in self.conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) "
+                "AND i.indisprimary", (self.schema, self.table)).fetchall()]
+        except psycopg.Error as exc:
+            raise self.failure(f"cannot read the columns of {self.schema}.{self.table}", exc) from None
+        if not rows:
+            raise SourceFailed(f"{self.label}: there is no table or view {self.schema}.{self.table} "
+                               "(or the user may not read it)")
+        geometries = [r for r in rows if r[2] in ("geometry", "geography")]
+        if not geometries:
+            raise SourceFailed(f"{self.label}: {self.schema}.{self.table} has no geometry column")
+        if len(geometries) > 1:
+            raise SourceFailed(f"{self.label}: {self.schema}.{self.table} has {len(geometries)} geometry columns "
+                               f"({', '.join(r[0] for r in geometries)}); read a view that keeps one")
+        geometry = geometries[0]
+        columns = [Column(name, type_sql if builtin else "text", not builtin, data_type if builtin else "text")
+                   for name, type_sql, _, builtin, data_type, _ in rows if name != geometry[0]]
+        for clash in ("fid", "geom", HASH_COLUMN, KEY_COLUMN):
+            if clash in [c.name for c in columns]:
+                raise SourceFailed(f"{self.label}: column {clash!r} is a name the SDI uses itself (feature id or "
+                                   "geometry); read a view that renames it")
+        srid = declared_srid or geometry[5] or 0
+        if geometry[2] == "geography":
+            srid = 4326
+        if not srid:
+            srid = self._srid_of_rows(geometry[0])
+        return TableShape(columns, geometry[0], geometry[2] == "geography", srid, pk)
+
+    def _srid_of_rows(self, geometry: str) -> int:
+        try:
+            row = self.conn.execute(sql.SQL("SELECT ST_SRID({g}) FROM {t} WHERE {g} IS NOT NULL LIMIT 1").format(
+                g=sql.Identifier(geometry), t=self.qualified)).fetchone()
+        except psycopg.Error as exc:
+            raise self.failure("cannot read the geometries' CRS", exc) from None
+        return row[0] if row else 0
+
+    # -- what is read ------------------------------------------------------------------------------------
+
+    def _selected(self, shape: TableShape, key: str, srid: int) -> tuple[sql.Composable, sql.Composable]:
+        """The SELECT list of staging rows (attributes, geometry, key text, row hash) and the hash alone."""
+        attributes = [sql.SQL("{}::text").format(sql.Identifier(c.name)) if c.cast_text else sql.Identifier(c.name)
+                      for c in shape.columns]
+        geometry = sql.Identifier(shape.geometry)
+        if shape.geography:
+            geometry = sql.SQL("{}::geometry").format(geometry)
+        geometry = sql.SQL("ST_SetSRID({}, {})").format(geometry, sql.Literal(srid))
+        raw = [sql.Identifier(c.name) for c in shape.columns] + [sql.Identifier(shape.geometry)]
+        row_hash = sql.SQL("hashtextextended(ROW({})::text, 0)").format(sql.SQL(", ").join(raw))
+        key_text = sql.SQL("{}::text").format(sql.Identifier(key))
+        return sql.SQL(", ").join([*attributes, geometry, key_text, row_hash]), sql.SQL("{}, {}").format(key_text, row_hash)
+
+    def create_staging(self, staging: str, shape: TableShape, srid: int) -> None:
+        """The local staging table: fid, the source's attribute columns, geom, the key text and the row hash."""
+        columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type_sql)) for c in shape.columns]
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE TABLE {t} (fid bigserial PRIMARY KEY, {cols}{comma}"
+                                   "geom geometry(Geometry, {srid}), {k} text, {h} bigint)").format(
+                t=table_ident(settings.SDI_STAGING_SCHEMA, staging), cols=sql.SQL(", ").join(columns),
+                comma=sql.SQL(", ") if columns else sql.SQL(""), srid=sql.Literal(srid),
+                k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN)))
+
+    def _copy(self, select: sql.Composable, target: sql.Composable, params=None) -> int:
+        """Binary COPY from the sector database into a local table; returns the bytes moved."""
+        moved = 0
+        connection.ensure_connection()
+        local = connection.connection
+        try:
+            with self.conn.cursor() as remote_cursor, local.cursor() as local_cursor:
+                with remote_cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select), params) as out, \
+                        local_cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(target)) as into:
+                    for block in out:
+                        into.write(block)
+                        moved += len(block)
+        except psycopg.Error as exc:
+            raise self.failure(f"reading {self.schema}.{self.table} failed", exc) from None
+        return moved
+
+    def copy_rows(self, staging: str, shape: TableShape, key: str, srid: int, keys: list[str] | None = None,
+                  key_type: str = "text") -> int:
+        """Rows into staging: all of them, or those whose key is in `keys` (in batches)."""
+        everything, _ = self._selected(shape, key, srid)
+        target = sql.SQL("{}({})").format(table_ident(settings.SDI_STAGING_SCHEMA, staging), sql.SQL(", ").join(
+            [sql.Identifier(n) for n in shape.names()] + [sql.Identifier(n) for n in ("geom", KEY_COLUMN, HASH_COLUMN)]))
+        base = sql.SQL("SELECT {} FROM {}").format(everything, self.qualified)
+        if keys is None:
+            return self._copy(base, target)
+        moved = 0
+        match = sql.SQL(" WHERE {k} = ANY(%s::{typ}[])").format(k=sql.Identifier(key), typ=sql.SQL(key_type)) \
+            if key_type != "text" else sql.SQL(" WHERE {k}::text = ANY(%s)").format(k=sql.Identifier(key))
+        for start in range(0, len(keys), KEY_BATCH):
+            moved += self._copy(base + match, target, (keys[start:start + KEY_BATCH],))
+        return moved
+
+    def copy_keys(self, into: str, shape: TableShape, key: str, srid: int) -> None:
+        """Every row's key text and hash into a local (key text, hash bigint) table."""
+        _, keys_and_hashes = self._selected(shape, key, srid)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, hash bigint)").format(
+                table_ident(settings.SDI_STAGING_SCHEMA, into)))
+        self._copy(sql.SQL("SELECT {} FROM {}").format(keys_and_hashes, self.qualified),
+                   table_ident(settings.SDI_STAGING_SCHEMA, into))
+
+    def key_type(self, shape: TableShape, key: str) -> str:
+        """The key's own type when it can be matched as such (so the sector's index on it is used)."""
+        column = next(c for c in shape.columns if c.name == key)
+        return "text" if column.cast_text else column.type_sql
