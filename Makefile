@@ -42,6 +42,7 @@ run: data
 	@echo ""
 	@exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py
 
+test: export SDI_WITH_TESTS = 1
 test: db
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 gdal-bin libgdal-dev)
+# `make test` (SDI_WITH_TESTS=1) also needs the headless browser of the page tests (tests/browser.py); a server
+# started by `make run` does not, so it is spared those ~500 MB.
+if [ "${SDI_WITH_TESTS:-0}" = 1 ]; then DEBIAN_PACKAGES+=(chromium chromium-driver); fi
 log() { printf '\033[1;34m[sdi]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[sdi] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
@@ -55,7 +58,7 @@ make_venv() {
   # setuptools' generic editable-install banner)
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
   .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -vE "is ignored: it is neither|BuildBackendWarning|^ *!!|\*{10}|Please be careful|name as your package|wheel_obj|^ *$" || true
-  .venv/bin/python -c 'import django, pygeoapi, rasterio, psycopg' ||
+  .venv/bin/python -c 'import django, pygeoapi, rasterio, psycopg, selenium' ||
     die "the Python environment is incomplete: pip failed (see above)"
   touch "$stamp"
 }

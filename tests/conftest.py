@@ -1,6 +1,7 @@
-"""Test fixtures: a real PostGIS test database with the default datasets, and real gunicorn servers on it.
+"""Test fixtures: a real PostGIS test database with the default datasets, real gunicorn servers on it, and a real
+headless Chromium for page tests (`browser`, from tests/browser.py).
 
-Nothing here skips: without PostGIS, GDAL or gunicorn the fixtures raise and the tests fail.
+Nothing here skips: without PostGIS, GDAL, gunicorn or chromium the fixtures raise and the tests fail.
 """
 import os
 import socket
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
+
+from tests.browser import browser  # noqa: F401 (a fixture, for every page test)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

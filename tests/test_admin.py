@@ -2,11 +2,9 @@
 rule for changing and deleting datasets (Django's test client, real PostGIS, committed writes)."""
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -14,7 +12,8 @@ from django.test import Client, override_settings
 
 from layers.jobs.queue import claim_next_job, run_job
 from layers.models import Dataset, ImportJob
-from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from layers.registry.services import DatasetMetadata, current_registry_version, import_vector_dataset
+from tests.imports_made import forget_prefixed, tm3_shapefile_zip_without_prj
 
 PREFIX = "adm-"
 UPLOAD_URL = "/admin/layers/dataset/upload/"
@@ -36,13 +35,6 @@ def upload_file(name="Điểm tham quan.geojson"):
     return SimpleUploadedFile(name, geojson_bytes(), content_type="application/geo+json")
 
 
-def discard_job(job: ImportJob) -> None:
-    source = Path(job.source_path)
-    if Path(settings.SDI_UPLOAD_DIR).resolve() in source.resolve().parents:
-        shutil.rmtree(source.parent, ignore_errors=True)
-    job.delete()
-
-
 @pytest.fixture
 def people(committed_db):
     users = {
@@ -52,11 +44,7 @@ def people(committed_db):
         "root": User.objects.create_superuser(f"{PREFIX}root", password="pw"),
     }
     yield users
-    for job in ImportJob.objects.filter(slug__startswith=PREFIX):
-        discard_job(job)
-    for slug in Dataset.objects.filter(slug__startswith=PREFIX).values_list("slug", flat=True):
-        delete_dataset(slug)
-    User.objects.filter(username__startswith=PREFIX).delete()
+    forget_prefixed(PREFIX)
 
 
 def client_for(user) -> Client:
@@ -251,20 +239,9 @@ def test_the_upload_form_turns_its_choices_into_import_arguments():
 
 def test_the_job_page_shows_a_zone_warning(people, tmp_path):
     """EPSG:5897 numbers uploaded as EPSG:9210 are published, and the job page says which zone fits Cần Thơ."""
-    import subprocess
-    import zipfile
-
     source = tmp_path / "places.geojson"
     source.write_bytes(geojson_bytes())
-    shp = tmp_path / "shp" / "diem.shp"
-    shp.parent.mkdir()
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:5897", str(shp), str(source)], check=True,
-                   capture_output=True)
-    bundle = tmp_path / "diem.zip"
-    with zipfile.ZipFile(bundle, "w") as archive:
-        for part in shp.parent.glob("diem.*"):
-            if part.suffix != ".prj":
-                archive.write(part, part.name)
+    bundle = tm3_shapefile_zip_without_prj(source, tmp_path)
     client = client_for(people["staff"])
     upload = SimpleUploadedFile("diem.zip", bundle.read_bytes(), content_type="application/zip")
     response = client.post(UPLOAD_URL, {**FORM, "slug": f"{PREFIX}zone", "crs": "EPSG:9210", "file": upload})

@@ -25,6 +25,7 @@ from layers.models import Dataset, ImportJob
 from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
 from sdi.security.login_slots import LOCK_NAMESPACE
 from tests.conftest import REPO, database_url_for_servers, free_port
+from tests.imports_made import discard_job
 
 PREFIX = "ah-"  # every user and dataset made here starts with it
 FIELDS = {"title_vi": "Trạm bơm", "title_en": "Pumping stations", "sector": "water",
@@ -69,14 +70,6 @@ def accounts(people, committed_db):
     reset_sign_in_failures()
     for job in ImportJob.objects.filter(slug__startswith=PREFIX):
         discard_job(job)
-
-
-def discard_job(job: ImportJob) -> None:
-    """Remove a job that was never run, with its saved upload."""
-    source = Path(job.source_path)
-    if Path(settings.SDI_UPLOAD_DIR).resolve() in source.resolve().parents:
-        shutil.rmtree(source.parent, ignore_errors=True)
-    job.delete()
 
 
 def with_env(**changes) -> dict:

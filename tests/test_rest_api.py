@@ -2,7 +2,6 @@
 collections, refusals that queue nothing, the 413 limit, visibility, replace, edit and delete rights."""
 import http.client
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from rest_framework.authtoken.models import Token
 from layers.jobs.queue import claim_next_job, run_job
 from layers.models import Dataset, ImportJob
 from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from tests.imports_made import discard_job
 
 PREFIX = "api-"  # every user, dataset and job slug made here starts with it
 FIELDS = {"title_vi": "Chợ nổi và bến tàu", "title_en": "Floating markets and piers", "sector": "trade",
@@ -42,14 +42,6 @@ def upload(server, token, path: Path | None, url="/api/datasets", **fields):
 def upload_folders() -> set[str]:
     root = Path(settings.SDI_UPLOAD_DIR)
     return {p.name for p in root.iterdir()} if root.is_dir() else set()
-
-
-def discard_job(job: ImportJob) -> None:
-    """Remove a job that was never run, with its saved upload."""
-    source = Path(job.source_path)
-    if Path(settings.SDI_UPLOAD_DIR).resolve() in source.resolve().parents:
-        shutil.rmtree(source.parent, ignore_errors=True)
-    job.delete()
 
 
 def run_queued(job_id: int) -> ImportJob:

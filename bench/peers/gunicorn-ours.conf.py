@@ -1,4 +1,4 @@
-"""gunicorn settings for ours in bench/bench_peers.py: deploy/gunicorn.conf.py as it is, without the access log.
+"""gunicorn settings for ours in `python -m bench.peers`: deploy/gunicorn.conf.py as it is, without the access log.
 
 The peers write none (tipg runs with --no-access-log; stock pygeoapi's gunicorn has no access log by default),
 and formatting one line per request, even to /dev/null, was 6% of a worker's time on items/{id}. Behind nginx

@@ -1,11 +1,10 @@
-#!/usr/bin/env python
 """Load benchmark: `manage.py import_dataset` (GDAL + staging + validation + atomic publish) next to a plain
 `ogr2ogr -f PostgreSQL` of the same GeoPackage into the same database, alternating, in one run. Also times
 the import service alone (what the import worker spends on a job, without starting a Python interpreter).
 
-    .venv/bin/python bench/bench_load.py bench/out/parcels_100000.gpkg --rounds 3
+    .venv/bin/python -m bench.imports bench/out/parcels_100000.gpkg --rounds 3
 
-Make the file first with bench/make_parcels.py --count 100000. Uses DATABASE_URL (default: the local cluster).
+Make the file first with `python -m bench.data.parcels --count 100000`. Uses DATABASE_URL (default: the local cluster, on SDI_PG_PORT as `make`).
 Prints one line per run and a summary with the ratio; nothing here is a test.
 """
 import argparse
@@ -19,13 +18,16 @@ from pathlib import Path
 
 import dj_database_url
 
-REPO = Path(__file__).resolve().parent.parent
+from bench import REPO
+from bench.database import DATABASE_URL
+from bench.processes import ours_env
+
 PYTHON = sys.executable
 
 
 def pg_target(db: dict) -> tuple[str, dict]:
     conn = f"PG:host={db['HOST']} port={db['PORT']} dbname={db['NAME']} user={db['USER']}"
-    return conn, {**os.environ, "PGPASSWORD": db["PASSWORD"]}
+    return conn, ours_env(PGPASSWORD=db["PASSWORD"])  # with the checkout's signing key, as bench.peers
 
 
 def timed(command: list[str], env: dict) -> float:
@@ -35,11 +37,12 @@ def timed(command: list[str], env: dict) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("gpkg", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "postgis://sdi:sdi@127.0.0.1:54329/sdi")
+    url = DATABASE_URL
     db = dj_database_url.parse(url)
     target, env = pg_target(db)
     env["DATABASE_URL"] = url
@@ -48,7 +51,7 @@ def main():
     plain = ["ogr2ogr", "-f", "PostgreSQL", target, str(args.gpkg), "-nln", "bench.plain_load", "-overwrite"]
     ours = [PYTHON, "manage.py", "import_dataset", str(args.gpkg), "--slug", "bench-load", "--replace",
             "--title", "Thửa đất giả lập (benchmark)", "--sector", "land"]
-    job = [PYTHON, str(Path(__file__).with_name("time_import_job.py")), str(args.gpkg), "bench-load-job"]
+    job = [PYTHON, "-m", "bench.imports.job_timer", str(args.gpkg), "bench-load-job"]
     results = {"ogr2ogr": [], "import_dataset": [], "worker job": [], "worker job + indexes": []}
     for round_ in range(1, args.rounds + 1):
         for name, command in (("ogr2ogr", plain), ("import_dataset", ours)):

@@ -1,8 +1,8 @@
--- wrk script for bench/bench_peers.py: request paths taken from a file (one path per line, made by the
+-- wrk script for bench.peers (bench/load/wrk.py): request paths taken from a file (one path per line, made by the
 -- benchmark with a fixed seed, so every server gets the same boxes / offsets / ids), and a done() that
 -- prints one machine-readable line with throughput, latency percentiles and errors.
 --
---   wrk -t2 -c8 -d20s --timeout 60s -s bench/peers/paths.lua http://127.0.0.1:8101 -- paths.txt
+--   wrk -t2 -c8 -d20s --timeout 60s -s bench/load/paths.lua http://127.0.0.1:8101 -- paths.txt
 
 local threads = {}
 local paths = {}

@@ -1,0 +1,1 @@
+"""The side-by-side results: kept between runs (`results`), the machine (`machine`), targets and markdown."""
