@@ -14,9 +14,10 @@ wsgi_app = "sdi.wsgi:application"
 # No control socket in ~/.gunicorn (gunicorn 27 creates one by default).
 control_socket_disable = True
 
-# The import worker runs next to the web workers, so `make run` (and a systemd unit) is one command. A thread of
-# the master restarts it whenever it dies (layers/jobs/supervisor.py). Set SDI_IMPORT_WORKER=0 to run
-# `python manage.py run_import_worker` separately instead (under systemd, with Restart=always).
+# The task-queue worker (imports, harvests and the schedule of sources) runs next to the web workers, so `make run`
+# is one command. A thread of the master restarts it whenever it dies (layers/jobs/supervisor.py). Set
+# SDI_IMPORT_WORKER=0 to run `python manage.py run_worker` separately instead (production: the cantho-sdi-worker
+# systemd unit, deploy/systemd/).
 
 
 def when_ready(server):
@@ -29,7 +30,7 @@ def when_ready(server):
 
     manage = Path(__file__).resolve().parent.parent / "manage.py"
     # Kept on the arbiter, not in this module: a reload (HUP) reads this file again into fresh globals.
-    server.sdi_import_supervisor = WorkerSupervisor([sys.executable, str(manage), "run_import_worker"], server.log)
+    server.sdi_import_supervisor = WorkerSupervisor([sys.executable, str(manage), "run_worker"], server.log)
     server.sdi_import_supervisor.start()
 
 

@@ -23,7 +23,8 @@ SDI_PROVIDER_POOL_SIZE  database connections per server process for the OGC API 
 SDI_UPLOAD_DIR          where uploads are kept until imported (default .sdi/uploads)
 SDI_MAX_UPLOAD_MB / SDI_MAX_UNCOMPRESSED_MB      upload size and unpacked-archive size limits (512 / 4096)
 SDI_DISTRICTS_DATASET   dataset used to compute which districts a dataset covers (default cantho-districts)
-SDI_WORKER_HEARTBEAT_SECONDS  how often the import worker writes its heartbeat (default 5; /readyz calls a worker
+SDI_WORKER_CONCURRENCY  jobs the task-queue worker runs at once: imports and harvests (default 2)
+SDI_WORKER_HEARTBEAT_SECONDS  how often the task-queue worker writes its heartbeat (default 5; /readyz calls a worker
                         dead after three missed beats)
 SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
 
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "rest_framework_gis",
     "axes",
+    "procrastinate.contrib.django",
     "sdi.security",
     "layers",
 ]
@@ -209,6 +211,18 @@ SDI_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SDI_MAX_UNCOMPRESSED_MB", "4096
 SDI_ITEMS_DEFAULT_LIMIT = int(os.environ.get("SDI_ITEMS_DEFAULT_LIMIT", "100"))
 SDI_ITEMS_MAX_LIMIT = int(os.environ.get("SDI_ITEMS_MAX_LIMIT", "10000"))
 SDI_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("SDI_WORKER_HEARTBEAT_SECONDS", "5"))
+SDI_WORKER_CONCURRENCY = int(os.environ.get("SDI_WORKER_CONCURRENCY", "2"))
+
+# The task queue (procrastinate; layers/jobs/). Its tasks live in one module, not in an autodiscovered `tasks.py`.
+# The worker (manage.py run_worker) is ours around procrastinate's, for the reasons in layers/jobs/worker.py.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = None
+PROCRASTINATE_IMPORT_PATHS = ["layers.jobs.tasks"]
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # procrastinate's own worker heartbeat, from which stalled jobs are found (layers.jobs.tasks.sweep)
+    "update_heartbeat_interval": max(1.0, SDI_WORKER_HEARTBEAT_SECONDS),
+    "stalled_worker_timeout": max(3.0, 3 * SDI_WORKER_HEARTBEAT_SECONDS),
+    "fetch_job_polling_interval": 10.0,  # a fallback: LISTEN/NOTIFY wakes the worker at once
+}
 # The OGC API provider's tuning; it reads no environment itself (sdi/ogcapi/config.py hands it these).
 SDI_SERVING = ServingOptions(
     exact_count_max_rows=int(os.environ.get("SDI_EXACT_COUNT_MAX_ROWS", "50000")),
@@ -244,5 +258,8 @@ LOGGING = {
         "pygeoapi.api.itemtypes": {"level": "ERROR"},
         # django-axes announces its configuration at every start of every process (manage.py included).
         "axes.apps": {"level": "WARNING"},
+        # procrastinate announces its blueprint and its periodic tasks in every process, and each minute's tick.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }

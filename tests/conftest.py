@@ -104,6 +104,21 @@ class ServerProcess:
             self.process.kill()
 
 
+def run_next_queued_import():
+    """What the worker does with the oldest queued import, in this process (the worker does not run in most tests):
+    its procrastinate task must have been deferred; the job is then claimed and run as the task would."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from layers.jobs.queue import run_queued
+    from layers.models import ImportJob
+
+    job = ImportJob.objects.filter(status=ImportJob.Status.QUEUED).order_by("created").first()
+    assert job is not None, "no import job is queued"
+    assert ProcrastinateJob.objects.filter(task_name="import_dataset", args={"import_job_id": job.pk}, status="todo",
+                                           lock=f"dataset:{job.slug}").exists(), f"import job {job.pk} has no queued task"
+    return run_queued(job.pk)
+
+
 @pytest.fixture(scope="session")
 def server(django_db_setup):
     """One live server (2 workers) for the HTTP tests; yields its base URL."""

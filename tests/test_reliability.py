@@ -2,7 +2,7 @@
 
 Everything runs against a second, throw-away PostgreSQL cluster (deploy/postgis.sh with SDI_PGDATA and a port of
 its own), so that it can be stopped and started without disturbing the test session's database: a real
-gunicorn with its supervised import worker serves it, and this process points its own Django connection at it
+gunicorn with its supervised task-queue worker (manage.py run_worker: procrastinate's worker in ours) serves it, and this process points its own Django connection at it
 for the length of the module.
 """
 import os
@@ -21,6 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from procrastinate.contrib.django.models import ProcrastinateJob
 from psycopg import sql
 
 from layers.jobs.owner import release_lease
@@ -135,7 +136,7 @@ def import_worker(server: ServerProcess) -> psutil.Process | None:
     """The live import worker the gunicorn master supervises."""
     for child in psutil.Process(server.process.pid).children():
         try:
-            if "run_import_worker" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+            if "run_worker" in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
                 return child
         except psutil.NoSuchProcess:
             pass
@@ -275,6 +276,10 @@ def test_a_worker_killed_mid_import_leaves_nothing_behind(site, how):
     assert not workdir.exists() and not list(worker_tmp.glob("sdi-import-*"))
     assert not upload.parent.exists()
     assert not Dataset.objects.filter(slug="r-big").exists()
+    # procrastinate's record of the job ends too: at once after SIGTERM (the task raised), and after SIGKILL once
+    # the every-minute sweep finds the dead worker's job stalled (its lock would otherwise be held forever).
+    task = ProcrastinateJob.objects.filter(task_name="import_dataset", args={"import_job_id": job.pk})
+    wait_for(lambda: task.get().status == "failed", "the task to be recorded failed", deadline=DEADLINE + 60)
 
 
 def test_a_worker_killed_after_publishing_reports_success(site, tmp_path):

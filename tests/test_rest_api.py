@@ -12,9 +12,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from layers.jobs.queue import claim_next_job, run_job
 from layers.models import Dataset, ImportJob
 from layers.registry.services import DatasetMetadata, delete_dataset, import_vector_dataset
+from tests.conftest import run_next_queued_import
 from tests.imports_made import discard_job
 
 PREFIX = "api-"  # every user, dataset and job slug made here starts with it
@@ -46,9 +46,9 @@ def upload_folders() -> set[str]:
 
 def run_queued(job_id: int) -> ImportJob:
     """What the worker would do (it does not run in tests): claim the next job, which must be this one."""
-    job = claim_next_job()
-    assert job is not None and job.pk == job_id
-    return run_job(job)
+    job = run_next_queued_import()
+    assert job.pk == job_id
+    return job
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,10 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from layers.jobs.queue import claim_next_job, run_job
 from layers.loading import ImportRefused
 from layers.models import Dataset, ImportJob
 from layers.registry.services import DatasetMetadata, current_registry_version, delete_dataset, import_vector_dataset
+from tests.conftest import run_next_queued_import
 
 PREFIX = "t-sec-"
 META = DatasetMetadata(title_vi="Thử tấn công", title_en="Attack test", sector="land",
@@ -399,9 +399,8 @@ def test_rest_upload_of_a_vrt_named_geojson_fails_in_its_job_without_leaking(ser
     before = state()
     response = post(server, staff["staff"], vrt, slug=f"{PREFIX}rest-renamed", crs="EPSG:4326")
     assert response.status_code == 202, response.text
-    job = claim_next_job()
-    assert job is not None and job.pk == response.json()["id"]
-    run_job(job)
+    job = run_next_queued_import()
+    assert job.pk == response.json()["id"]
     status = requests.get(response.json()["url"], headers={"Authorization": f"Token {staff['staff']}"},
                           timeout=30).json()
     assert status["status"] == "failed"

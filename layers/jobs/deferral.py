@@ -1,6 +1,24 @@
-"""Queueing a harvest run from the front doors (admin "run now", REST, the scheduler). (Contract; issue 10.)"""
+"""Queueing a harvest run from the front doors (admin "run now", REST, the scheduler)."""
+from django.db import transaction
+from procrastinate.exceptions import AlreadyEnqueued
+
+
+def source_lock(source_id: int) -> str:
+    return f"source:{source_id}"
 
 
 def defer_harvest(source_id: int) -> bool:
-    """Queue one run of the source unless one is already queued; True when this call queued it."""
-    raise NotImplementedError("the task queue is being moved to procrastinate (issue 10)")
+    """Queue one run of the source unless one is already queued; True when this call queued it.
+
+    The queueing lock allows one queued run per source, the lock one running run: a run started by hand and a
+    scheduled one never overlap, and a slow source does not pile up runs.
+    """
+    from layers.jobs.tasks import harvest_source
+
+    lock = source_lock(source_id)
+    try:
+        with transaction.atomic():  # a savepoint: the refused insert must not spoil the caller's transaction
+            harvest_source.configure(lock=lock, queueing_lock=lock).defer(source_id=source_id)
+    except AlreadyEnqueued:
+        return False
+    return True

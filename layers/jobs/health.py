@@ -1,4 +1,4 @@
-"""The import worker's heartbeat, and what /readyz concludes from it.
+"""The task-queue worker (imports and harvests)'s heartbeat, and what /readyz concludes from it.
 
 A thread of the worker writes a row every few seconds, also while a long import keeps the main thread busy,
 so a fresh row means: the process is alive and reaches the database. A supervised worker (started by
@@ -57,7 +57,7 @@ class Heartbeat:
             connection.close()
         while True:
             if self._supervisor and os.getppid() != self._supervisor:
-                log.warning("import worker: its supervisor (pid %s) is gone; stopping", self._supervisor)
+                log.warning("worker: its supervisor (pid %s) is gone; stopping", self._supervisor)
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
             try:

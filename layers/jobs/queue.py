@@ -1,110 +1,75 @@
-"""Import jobs: a queue kept in PostgreSQL (rows + LISTEN/NOTIFY), so no broker is needed.
+"""Import jobs: the `ImportJob` row is the user-facing record (status, stage, progress, report: the admin and the
+REST API read it); procrastinate carries the work (task `layers.jobs.tasks.import_dataset`).
 
-Admin, REST API and `import_dataset --background` submit jobs; the import worker (started next to gunicorn)
-claims them with SELECT … FOR UPDATE SKIP LOCKED and records progress on the row, where the admin page and
-the REST job resource read it.
-
-A PostgreSQL restart does not stop the worker: it reconnects with backoff and first runs what was queued
-meanwhile. A job's owner is recorded (layers.jobs.owner), so an interrupted job is cleaned up and recorded
-truthfully (layers.jobs.cleanup) by its own process on SIGTERM/SIGINT or by the next worker after a SIGKILL.
+Admin, REST API and `import_dataset --background` submit a job: the row and its procrastinate job are written in
+one transaction, so neither exists without the other. The worker (layers.jobs.worker) runs the task, which claims
+the row and runs it here. A job's owner is recorded (layers.jobs.owner), so an interrupted job is cleaned up and
+recorded truthfully (layers.jobs.cleanup) by its own process on SIGTERM/SIGINT or by the next worker after a
+SIGKILL.
 """
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
-import django.db
-import psycopg
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from layers.jobs.cleanup import clean_up_interrupted, kill_loader_processes, reap_interrupted_jobs, remove_upload
+from layers.jobs.cleanup import clean_up_interrupted, kill_loader_processes, remove_upload
 from layers.jobs.owner import lease
+from layers.jobs.stopping import WORKER_STOP, StopRequested, stop_signals
 from layers.loading import ImportRefused
 from layers.models import ImportJob
 from layers.registry.services import DatasetMetadata, import_vector_dataset
-from layers.jobs.health import Heartbeat
-from sdi.database import connection_kwargs
 
 log = logging.getLogger(__name__)
-CHANNEL = "sdi_import_jobs"
 OPTION_KEYS = ("layer", "srid", "encoding", "replace", "repair")
-# What a lost or refused database connection raises, through Django or through psycopg directly.
-DATABASE_ERRORS = (django.db.OperationalError, django.db.InterfaceError, psycopg.OperationalError,
-                   psycopg.InterfaceError)
-RECONNECT_FIRST_DELAY, RECONNECT_MAX_DELAY = 0.5, 15.0  # seconds; doubled after each failed attempt
 
-
-class StopRequested(KeyboardInterrupt):
-    """SIGTERM or SIGINT: stop after cleaning up the job in hand (a KeyboardInterrupt, so commands end as on
-    Ctrl-C)."""
+__all__ = ["StopRequested", "claim", "run_job", "run_queued", "submit_import"]
 
 
 def submit_import(source_path: str | Path, *, slug: str, metadata: DatasetMetadata, user=None, layer=None,
                   srid=None, encoding=None, replace=False, repair=False, queue=True, uploaded=False) -> ImportJob:
-    """Record an import. Queued, the worker is woken by NOTIFY once the row is committed; with
-    queue=False the caller runs it at once (run_job), and the worker never sees it; this process owns it from
-    the start, so no worker takes it for an interrupted one."""
+    """Record an import. Queued, its task is deferred in the same transaction (the worker is woken by procrastinate's
+    NOTIFY once both are committed); with queue=False the caller runs it at once (run_job), and no task exists;
+    this process owns it from the start, so no worker takes it for an interrupted one."""
+    from layers.jobs.tasks import import_dataset  # the tasks module imports this one
+
     owner = {} if queue else {"owner": lease().label, "owner_token": lease().hold()}
-    job = ImportJob.objects.create(
-        **owner,
-        status=ImportJob.Status.QUEUED if queue else ImportJob.Status.RUNNING,
-        started=None if queue else timezone.now(),
-        slug=slug, source_path=str(source_path), created_by=user if getattr(user, "pk", None) else None,
-        options={"layer": layer, "srid": srid, "encoding": encoding, "replace": replace, "repair": repair,
-                 "metadata": vars(metadata), "uploaded": uploaded},
-    )
-    if queue:
-        transaction.on_commit(lambda: _notify(job.pk))
-    log.info("queued import job %s for %s from %s", job.pk, slug, source_path)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            **owner,
+            status=ImportJob.Status.QUEUED if queue else ImportJob.Status.RUNNING,
+            started=None if queue else timezone.now(),
+            slug=slug, source_path=str(source_path), created_by=user if getattr(user, "pk", None) else None,
+            options={"layer": layer, "srid": srid, "encoding": encoding, "replace": replace, "repair": repair,
+                     "metadata": vars(metadata), "uploaded": uploaded},
+        )
+        if queue:
+            # one import of a dataset at a time, in the order they were queued (the worker runs several jobs at once)
+            import_dataset.configure(lock=f"dataset:{slug}").defer(import_job_id=job.pk)
+    log.info("%s import job %s for %s from %s", "queued" if queue else "recorded", job.pk, slug, source_path)
     return job
 
 
-def _notify(job_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(job_id)))
-
-
-def claim_next_job() -> ImportJob | None:
+def claim(job_id: int) -> ImportJob | None:
+    """Take a queued job for this process (None when it is not queued any more: already run, or a task retried)."""
     owner = lease()
     token = owner.hold()
-    with transaction.atomic():
-        job = (ImportJob.objects.select_for_update(skip_locked=True)
-               .filter(status=ImportJob.Status.QUEUED).order_by("created").first())
-        if job is None:
-            return None
-        job.status, job.started, job.stage = ImportJob.Status.RUNNING, timezone.now(), "starting"
-        job.owner, job.owner_token = owner.label, token
-        job.save(update_fields=["status", "started", "stage", "owner", "owner_token"])
-        return job
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started=timezone.now(), stage="starting", owner=owner.label,
+        owner_token=token)
+    return ImportJob.objects.get(pk=job_id) if claimed else None
 
 
-@contextmanager
-def stop_signals(before_stopping: Callable[[], None] = lambda: None):
-    """Turn SIGTERM and SIGINT into StopRequested, once, after `before_stopping` (which kills the loader:
-    ogr2ogr runs in a session of its own, so Ctrl-C no longer reaches it, and while it runs its staging table
-    cannot be dropped). Only the main thread can handle signals; elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired = []
-
-    def handler(signum, frame):
-        if fired:
-            return
-        fired.append(signum)
-        before_stopping()
-        raise StopRequested(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+def run_queued(job_id: int) -> ImportJob | None:
+    """What the import task does: claim the job and run it (None when there was nothing to claim)."""
+    job = claim(job_id)
+    if job is None:
+        log.info("import job %s is no longer queued; nothing to do", job_id)
+        return None
+    log.info("import job %s: loading %s from %s", job.pk, job.slug, job.source_path)
+    return run_job(job)
 
 
 def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = None) -> ImportJob:
@@ -114,6 +79,8 @@ def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = Non
     scratch = {}
 
     def progress(percent: int, stage: str) -> None:
+        if WORKER_STOP.requested:
+            raise StopRequested(WORKER_STOP.reason)
         if on_progress:
             on_progress(percent, stage)
         now = time.monotonic()
@@ -123,6 +90,7 @@ def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = Non
 
     def record_scratch(staging: str, workdir: Path) -> None:
         scratch.update(staging=staging, workdir=str(workdir))
+        hand.staging = staging
         ImportJob.objects.filter(pk=job.pk).update(scratch=scratch)
 
     def record_publish(dataset) -> None:  # inside the publishing transaction: both commit, or neither
@@ -130,29 +98,32 @@ def run_job(job: ImportJob, on_progress: Callable[[int, str], None] | None = Non
             published_at=timezone.now(),
             message=f"published {job.slug}: {dataset.feature_count} {dataset.geometry_type} features")
 
-    with stop_signals(lambda: kill_loader_processes(scratch.get("staging"))):
+    with stop_signals(lambda: kill_loader_processes(scratch.get("staging"))), WORKER_STOP.job() as hand:
         try:
             result = import_vector_dataset(
                 job.source_path, slug=job.slug, metadata=DatasetMetadata(**options["metadata"]),
                 user=job.created_by, on_progress=progress, on_staging=record_scratch, on_publish=record_publish,
                 **{k: options.get(k) for k in OPTION_KEYS},
             )
-        except ImportRefused as exc:
-            _finish(job, ImportJob.Status.FAILED, str(exc), {})
-            log.warning("import job %s (%s) refused: %s", job.pk, job.slug, exc)
-        except StopRequested as exc:
-            job.refresh_from_db()
-            clean_up_interrupted(job, f"the import was stopped ({exc})", dead_owner=False)
-            raise
-        except Exception as exc:  # a bug or an outage: the job must still end, and say so (after an outage,
-            # writing this fails too, and the worker records the outcome once the database is back)
-            log.exception("import job %s (%s) crashed", job.pk, job.slug)
-            job.refresh_from_db(fields=["published_at", "message"])
-            if job.published_at:  # the data is published; only building its attribute indexes failed
-                _finish(job, ImportJob.Status.SUCCEEDED, f"{job.message} (attribute indexes not built: "
-                        f"{exc.__class__.__name__})", {}, progress=100)
-            else:
-                _finish(job, ImportJob.Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}", {})
+        except (Exception, StopRequested) as exc:
+            # A stop request first: the loader killed or the query cancelled by it looks like any failure.
+            if isinstance(exc, StopRequested) or WORKER_STOP.requested:
+                reason = str(exc) if isinstance(exc, StopRequested) else WORKER_STOP.reason
+                job.refresh_from_db()
+                clean_up_interrupted(job, f"the import was stopped ({reason})", dead_owner=False)
+                raise StopRequested(reason) from None
+            if isinstance(exc, ImportRefused):
+                _finish(job, ImportJob.Status.FAILED, str(exc), {})
+                log.warning("import job %s (%s) refused: %s", job.pk, job.slug, exc)
+            else:  # a bug or an outage: the job must still end, and say so (after an outage, writing this
+                # fails too, and the worker records the outcome once the database is back)
+                log.exception("import job %s (%s) crashed", job.pk, job.slug)
+                job.refresh_from_db(fields=["published_at", "message"])
+                if job.published_at:  # the data is published; only building its attribute indexes failed
+                    _finish(job, ImportJob.Status.SUCCEEDED, f"{job.message} (attribute indexes not built: "
+                            f"{exc.__class__.__name__})", {}, progress=100)
+                else:
+                    _finish(job, ImportJob.Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}", {})
         else:
             message = f"published {job.slug}: {result.dataset.feature_count} {result.dataset.geometry_type} features"
             _finish(job, ImportJob.Status.SUCCEEDED, message, result.report, progress=100)
@@ -169,56 +140,3 @@ def _finish(job: ImportJob, status: str, message: str, report: dict, progress: i
     if progress is not None:
         fields["progress"] = progress
     ImportJob.objects.filter(pk=job.pk).update(**fields)
-
-
-def _listen():
-    listener = psycopg.connect(**connection_kwargs(autocommit=True))
-    listener.execute(f"LISTEN {CHANNEL}")
-    return listener
-
-
-def run_worker(poll_seconds: float = 10.0, once: bool = False) -> None:
-    """Claim and run jobs until stopped; sleep on LISTEN between them. A lost database connection is retried
-    with backoff; once it is back, interrupted jobs are cleaned up and the queue is drained first."""
-    owner = lease()
-    connection.close()  # reconnect under the owner's application name (see layers.jobs.owner)
-    heartbeat = Heartbeat()
-    delay = RECONNECT_FIRST_DELAY
-    with stop_signals():
-        try:
-            while True:
-                try:
-                    listener = _listen()
-                    try:
-                        owner.hold()
-                        reap_interrupted_jobs(own_token=owner.token)
-                        heartbeat.start_or_resume("idle")
-                        log.info("import worker listening on %s (%s)", CHANNEL, owner.label)
-                        delay = RECONNECT_FIRST_DELAY
-                        while True:
-                            while (job := claim_next_job()) is not None:
-                                heartbeat.state = f"running job {job.pk}"
-                                log.info("import job %s: loading %s from %s", job.pk, job.slug, job.source_path)
-                                run_job(job)
-                                heartbeat.state = "idle"
-                            if once:
-                                return
-                            for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
-                                pass
-                            reap_interrupted_jobs()  # e.g. a command-line import killed meanwhile
-                    finally:
-                        listener.close()
-                except DATABASE_ERRORS as exc:
-                    if once:
-                        raise
-                    heartbeat.state = "waiting for the database"
-                    log.warning("import worker: database unavailable (%s); retrying in %.1f s",
-                                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, delay)
-                    connection.close()
-                    time.sleep(delay)
-                    delay = min(delay * 2, RECONNECT_MAX_DELAY)
-        except StopRequested as exc:
-            log.info("import worker stopping (%s)", exc)
-        finally:
-            heartbeat.stop()
-            owner.release()

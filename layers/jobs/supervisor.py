@@ -1,4 +1,4 @@
-"""Keeps the import worker running next to gunicorn: restarts it whenever it dies, with backoff.
+"""Keeps the task-queue worker (manage.py run_worker) running next to gunicorn: restarts it whenever it dies, with backoff.
 
 Runs as a thread in the gunicorn master (deploy/gunicorn.conf.py). That is safe because the thread only waits
 on a pidfd and starts a process; it takes no lock that a forked web worker could inherit held, and it never
@@ -33,7 +33,7 @@ class WorkerSupervisor:
     def _spawn(self) -> None:
         self.process = subprocess.Popen(self.command, env=self.env)
         self._pidfd = os.pidfd_open(self.process.pid)
-        self.log.info("import worker started (pid %s)", self.process.pid)
+        self.log.info("task-queue worker started (pid %s)", self.process.pid)
 
     def _run(self) -> None:
         delay = FIRST_DELAY
@@ -46,7 +46,7 @@ class WorkerSupervisor:
             os.close(self._pidfd)
             self._pidfd = None
             delay = FIRST_DELAY if time.monotonic() - started > STEADY_SECONDS else delay
-            self.log.error("import worker (pid %s) exited; restarting it in %.0f s", self.process.pid, delay)
+            self.log.error("task-queue worker (pid %s) exited; restarting it in %.0f s", self.process.pid, delay)
             if self._stopping.wait(delay):
                 return
             delay = min(delay * 2, MAX_DELAY)
@@ -61,6 +61,6 @@ class WorkerSupervisor:
             signal.pidfd_send_signal(pidfd, signal.SIGTERM)
             if not select.select([pidfd], [], [], timeout)[0]:
                 signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            self.log.info("import worker stopped")
+            self.log.info("task-queue worker stopped")
         except ProcessLookupError:
             pass

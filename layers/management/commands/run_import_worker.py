@@ -1,18 +1,6 @@
-"""Run queued dataset imports (started next to gunicorn by deploy/gunicorn.conf.py)."""
-from django.core.management.base import BaseCommand
-
-from layers.jobs.queue import run_worker
+"""The former name of `run_worker` (kept for units and scripts written before the task queue moved to procrastinate)."""
+from layers.management.commands.run_worker import Command as RunWorker
 
 
-class Command(BaseCommand):
-    help = "Run queued dataset import jobs as they arrive (PostgreSQL LISTEN/NOTIFY; no broker needed)."
-
-    def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="run the jobs queued now, then exit")
-        parser.add_argument("--poll", type=float, default=10.0, help="seconds between checks when idle (default 10)")
-
-    def handle(self, *args, once: bool, poll: float, **options):
-        try:
-            run_worker(poll_seconds=poll, once=once)
-        except KeyboardInterrupt:  # Ctrl-C in `make run` reaches the whole process group
-            self.stdout.write("import worker stopped")
+class Command(RunWorker):
+    help = "Former name of run_worker: " + RunWorker.help
