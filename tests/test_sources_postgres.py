@@ -195,6 +195,7 @@ def test_an_unreachable_database_fails_the_run_naming_the_source(db, parcels):
     run = harvest(source.pk)
     assert run.status == "failed"
     assert run.error.startswith(f"source {source.slug} (") and "cannot connect" in run.error
+    assert run.unreachable, "a database that does not answer may answer later: the task queue retries the run"
 
 
 def test_a_wrong_password_fails_and_no_password_appears_anywhere(db, parcels, caplog, capsys):
@@ -205,6 +206,7 @@ def test_a_wrong_password_fails_and_no_password_appears_anywhere(db, parcels, ca
     with caplog.at_level(logging.DEBUG):
         run = harvest(source.pk)
     assert run.status == "failed" and "password authentication failed" in run.error
+    assert not run.unreachable, "a wrong password stays wrong: no retry"
     call_command("source_runs", source.slug, "--json")
     shown = capsys.readouterr().out
     assert json.loads(shown)[0]["status"] == "failed"

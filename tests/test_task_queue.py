@@ -13,7 +13,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from layers.jobs.deferral import defer_harvest
 from layers.jobs.tasks import JobInterrupted, RetryWhenUnreachable
-from layers.sources.errors import SourceFailed
+from layers.sources.errors import SourceFailed, SourceUnreachable
 from tests.conftest import REPO, database_url_for_servers
 
 SOURCES = (9_100_001, 9_100_002, 9_100_003)  # ids no real source has; the worker's harvest is faked
@@ -145,6 +145,8 @@ def test_only_unreachable_sources_are_retried():
     assert strategy.get_retry_decision(exception=TimeoutError("slow"), job=job) is not None
     assert strategy.get_retry_decision(exception=JobInterrupted("stopped (SIGTERM)"), job=job) is not None
     assert strategy.get_retry_decision(exception=SourceFailed("source x: column y is gone"), job=job) is None
+    assert strategy.get_retry_decision(exception=SourceUnreachable("source x: cannot connect: timeout"),
+                                       job=job) is not None
     assert strategy.get_retry_decision(exception=ValueError("a bug"), job=job) is None
     spent = Job(id=1, queue="sources", lock=None, queueing_lock=None, task_name="harvest_source", attempts=3,
                 task_kwargs={"source_id": 1})

@@ -44,13 +44,15 @@ class RetryWhenUnreachable(BaseRetryStrategy):
                    psycopg.InterfaceError)
 
     def __init__(self, max_attempts: int = 3):  # retries, after the first run
+        from layers.sources.errors import SourceUnreachable
+
         self.backoff = RetryStrategy(max_attempts=max_attempts, exponential_wait=10,
-                                     retry_exceptions=(*self.UNREACHABLE, JobInterrupted))
+                                     retry_exceptions=(*self.UNREACHABLE, SourceUnreachable, JobInterrupted))
 
     def get_retry_decision(self, *, exception, job):
-        from layers.sources.errors import SourceFailed
+        from layers.sources.errors import SourceFailed, SourceUnreachable
 
-        if isinstance(exception, SourceFailed):
+        if isinstance(exception, SourceFailed) and not isinstance(exception, SourceUnreachable):
             return None
         return self.backoff.get_retry_decision(exception=exception, job=job)
 
@@ -71,6 +73,10 @@ def harvest_source(source_id: int) -> str | None:
         run = harvest(source_id, on_progress=stop_if_asked)
     if WORKER_STOP.requested and getattr(run, "status", None) != "succeeded":
         raise JobInterrupted(f"harvest of source {source_id} was stopped ({WORKER_STOP.reason})")
+    if getattr(run, "unreachable", False):  # recorded as failed; raised so that the retry strategy tries again
+        from layers.sources.errors import SourceUnreachable
+
+        raise SourceUnreachable(run.error)
     return getattr(run, "status", None)
 
 

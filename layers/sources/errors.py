@@ -7,3 +7,8 @@ class SourceFailed(ImportRefused):
 
     An ImportRefused, so every front door already shows it as a refusal rather than a crash.
     """
+
+
+class SourceUnreachable(SourceFailed):
+    """The source could not be reached (refused or cut connection, no answer in time, DNS, TLS): the same run
+    may succeed later, unlike a source that answered something wrong, so the task queue retries it."""

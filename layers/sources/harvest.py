@@ -32,7 +32,7 @@ from layers.models import Dataset
 from layers.registry.services import (DatasetMetadata, ensure_schemas, publish_staging_table, registry_changed,
                                       table_name_for)
 from layers.sources import credentials, sync
-from layers.sources.errors import SourceFailed
+from layers.sources.errors import SourceFailed, SourceUnreachable
 from layers.sources.models import KEYS_SCHEMA, FeatureChange, Source, SourceRun, keys_table
 from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, SectorDatabase
 from layers.sources.services import source_label
@@ -61,8 +61,12 @@ def harvest(source_id: int, *, on_progress=None) -> SourceRun:
         own = lease()
         run = SourceRun.objects.create(source=source, owner=own.label, owner_token=own.hold(),
                                        staging=f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}")
+        unreachable = False
         try:
             _run(source, run, label, progress)
+        except SourceUnreachable as exc:
+            _fail(run, str(exc))
+            unreachable = True
         except ImportRefused as exc:
             _fail(run, str(exc))
         except DatabaseError as exc:  # our own database; the sector's errors arrive as SourceFailed
@@ -76,6 +80,7 @@ def harvest(source_id: int, *, on_progress=None) -> SourceRun:
             _drop_scratch(run.staging)
             _schedule_next(source)
         run.refresh_from_db()
+        run.unreachable = unreachable  # not stored: tells the task queue that a later try may succeed
         progress(100, run.status)
         return run
     finally:

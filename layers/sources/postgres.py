@@ -17,7 +17,7 @@ from psycopg import sql
 from layers.loading.checks import table_ident
 from layers.postgis import PG_TO_JSON_SCHEMA
 from layers.sources import credentials
-from layers.sources.errors import SourceFailed
+from layers.sources.errors import SourceFailed, SourceUnreachable
 
 log = logging.getLogger(__name__)
 KEY_BATCH = 5000  # keys per COPY of changed rows
@@ -56,10 +56,10 @@ class SectorDatabase:
         self.password = credentials.decrypt(secret)
         self.conn: psycopg.Connection | None = None
 
-    def failure(self, what: str, exc: Exception) -> SourceFailed:
+    def failure(self, what: str, exc: Exception, kind: type[SourceFailed] = SourceFailed) -> SourceFailed:
         """A driver error as a run's error: the DSN and password scrubbed out."""
         detail = " ".join(str(exc).split())
-        return SourceFailed(f"{self.label}: {what}: {credentials.scrub(detail, self.password, self.dsn)}")
+        return kind(f"{self.label}: {what}: {credentials.scrub(detail, self.password, self.dsn)}")
 
     def __enter__(self):
         options = (f"-c statement_timeout={settings.SDI_SOURCE_STATEMENT_TIMEOUT * 1000} "
@@ -70,6 +70,10 @@ class SectorDatabase:
                                         application_name="cantho-sdi-harvest")
             self.conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             self.conn.read_only = True
+        except psycopg.OperationalError as exc:  # refused, timed out, or the server said no (e.g. a password)
+            unreachable = not isinstance(exc, psycopg.errors.InvalidAuthorizationSpecification) and \
+                "authentication failed" not in str(exc)
+            raise self.failure("cannot connect", exc, SourceUnreachable if unreachable else SourceFailed) from None
         except psycopg.Error as exc:
             raise self.failure("cannot connect", exc) from None
         return self

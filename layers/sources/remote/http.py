@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlun
 import requests
 import urllib3
 
-from layers.sources.errors import SourceFailed
+from layers.sources.errors import SourceFailed, SourceUnreachable
 from layers.sources.remote.contract import RemoteLimits
 
 log = logging.getLogger("layers.sources.remote")
@@ -38,11 +38,6 @@ PUBLIC_PARAMS = {"f", "limit", "offset", "cursor", "crs", "bbox", "bbox-crs", "d
                  "maxfeatures", "acceptversions", "resulttype", "layer", "layers", "collection", "format"}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 OWS_EXCEPTION = re.compile(r"<(?:[\w.-]+:)?ExceptionText[^>]*>(.*?)</", re.S)  # a WFS/OWS error's words
-
-class SourceUnreachable(SourceFailed):
-    """The source could not be reached (refused or cut connection, no answer in time, DNS, TLS): the same run
-    may succeed later, unlike a source that answered something wrong; a task queue may retry it."""
-
 
 Progress = Callable[[int, int | None, str], None]  # (done, total or None, unit: "B" or "features")
 
