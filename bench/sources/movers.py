@@ -41,7 +41,7 @@ def floor_copy(table: str) -> float:
                 target.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(target_table)) as into:
             for block in out:
                 into.write(block)
-        target.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (fid)").format(target_table))
+        target.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (gid)").format(target_table))
         target.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(target_table))
     return time.perf_counter() - started
 
@@ -61,8 +61,13 @@ def ogr2ogr_oapif(url: str, page_size: int) -> float:
 
 
 def manage(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([str(REPO / ".venv" / "bin" / "python"), "manage.py", *args], cwd=REPO,
-                          env=ours_env(SDI_LOG_LEVEL="warning"), check=check, text=True, capture_output=True)
+    """One of the admin's commands; a failure stops the benchmark with the command's own words."""
+    done = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "manage.py", *args], cwd=REPO,
+                          env=ours_env(SDI_LOG_LEVEL="warning"), text=True, capture_output=True)
+    if check and done.returncode:
+        raise SystemExit(f"manage.py {' '.join(args[:2])} failed (exit {done.returncode}):\n"
+                         f"{done.stderr.strip()[-2000:]}")
+    return done
 
 
 def register_pg_source(slug: str, table: str) -> None:

@@ -1,5 +1,6 @@
 """The benchmark's sector database `bench_sector`: public.parcels_<N> made once from the synthetic parcels
-GeoPackage (bench.data.parcels), with a text key `ma_thua` as a land office would keep it."""
+GeoPackage (bench.data.parcels), with a text key `ma_thua` as a land office would keep it, and an integer primary
+key `gid` (not `fid`: a source may not have a column of that name, the SDI's feature id)."""
 import subprocess
 import sys
 
@@ -34,7 +35,9 @@ def ensure_parcels_table(rows: int) -> str:
     with connect(SECTOR_DB) as db:
         db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         present = db.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone()[0]
-        if present and db.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0] == rows:
+        keyed = db.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' AND table_name = %s "
+                           "AND column_name = 'gid'", (table,)).fetchone()
+        if present and keyed and db.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0] == rows:
             log(f"sector table {SECTOR_DB}.public.{table}: {rows} rows, ok")
             return table
     gpkg = OUT / f"parcels_{rows}.gpkg"
@@ -44,12 +47,12 @@ def ensure_parcels_table(rows: int) -> str:
                        cwd=REPO, check=True)
     log(f"loading {gpkg.name} into {SECTOR_DB}.public.{table}")
     subprocess.run(["ogr2ogr", "-f", "PostgreSQL", gdal_pg(SECTOR_DB), str(gpkg), "thua_dat", "-nln", table,
-                    "-overwrite", "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=fid", "-lco", "SPATIAL_INDEX=GIST"],
+                    "-overwrite", "-lco", "GEOMETRY_NAME=geom", "-lco", "FID=gid", "-lco", "SPATIAL_INDEX=GIST"],
                    check=True)
     with connect(SECTOR_DB) as db:
         t = sql.Identifier(table)
         db.execute(sql.SQL("ALTER TABLE {} ADD COLUMN ma_thua text").format(t))
-        db.execute(sql.SQL("UPDATE {} SET ma_thua = 'CT-' || lpad(fid::text, 8, '0')").format(t))
+        db.execute(sql.SQL("UPDATE {} SET ma_thua = 'CT-' || lpad(gid::text, 8, '0')").format(t))
         db.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN ma_thua SET NOT NULL").format(t))
         db.execute(sql.SQL("CREATE UNIQUE INDEX ON {} (ma_thua)").format(t))
         db.execute(sql.SQL("VACUUM (ANALYZE) {}").format(t))
@@ -62,6 +65,6 @@ def change_one_percent(table: str, round_number: int) -> int:
         changed = db.execute(sql.SQL("""
             UPDATE {} SET ma_loai_dat = CASE WHEN ma_loai_dat = 'ODT' THEN 'TMD' ELSE 'ODT' END,
                           ngay_cap = ngay_cap + 1
-             WHERE fid %% 100 = %s""").format(sql.Identifier(table)), (round_number % 100,)).rowcount
+             WHERE gid %% 100 = %s""").format(sql.Identifier(table)), (round_number % 100,)).rowcount
         db.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
     return changed
