@@ -20,8 +20,13 @@ def index_name(table: str, column: str) -> str:
     return f"{table[:40]}_{hashlib.sha1(column.encode()).hexdigest()[:12]}_idx"
 
 
-def index_attributes(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom")) -> list[str]:
-    """Analyse the table and create the missing attribute indexes; returns the columns indexed."""
+def index_attributes(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom"), *,
+                     concurrently: bool = True) -> list[str]:
+    """Analyse the table and create the missing attribute indexes; returns the columns indexed.
+
+    `concurrently=False` for a caller that knows no one else writes the table meanwhile: a plain CREATE INDEX
+    still lets readers in, reads the table once (CONCURRENTLY reads it twice) and waits for no one."""
+    how = sql.SQL("CONCURRENTLY ") if concurrently else sql.SQL("")
     with connection.cursor() as cursor:
         # VACUUM also sets the visibility map, so paging by id can use index-only scans.
         cursor.execute(sql.SQL("VACUUM (ANALYZE) {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
@@ -32,7 +37,7 @@ def index_attributes(schema: str, table: str, skip: tuple[str, ...] = ("fid", "g
         )
         columns = [name for (name,) in cursor.fetchall() if name not in skip]
         for column in columns:
-            cursor.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})").format(
-                sql.Identifier(index_name(table, column)), sql.Identifier(schema), sql.Identifier(table),
+            cursor.execute(sql.SQL("CREATE INDEX {}IF NOT EXISTS {} ON {}.{} ({})").format(
+                how, sql.Identifier(index_name(table, column)), sql.Identifier(schema), sql.Identifier(table),
                 sql.Identifier(column)))
     return columns

@@ -3,7 +3,9 @@
 1. Lock the source (a session advisory lock: one run at a time, whether started by hand, the command line or
    the scheduler; a second is refused with SourceBusy) and record a running SourceRun with this process's lease.
 2. Read into staging. A PostgreSQL source: binary COPY from the sector database (layers.sources.postgres); on a
-   re-harvest only the keys and source-side hashes, then the rows whose hash is new or different. A remote
+   re-harvest of a table only the keys and xmins, then the rows with a new key or a new xmin, whose hash then tells
+   a real change from an UPDATE that changed nothing; of a view (no xmin), or when the sector's xmins cannot be
+   compared with the last run's, the keys and source-side hashes, then the rows whose hash is new or different. A remote
    source: layers.sources.remote.download, then the upload's own path (prepare_source, copy_to_staging).
 3. Key checks (missing, empty, duplicate) and, on a re-harvest, the schema against the published dataset.
 4. The upload's checks (layers.loading.checks.check_and_measure) on the rows that will be written.
@@ -15,7 +17,9 @@ A failed run writes nothing published; its staging tables are dropped.
 """
 import logging
 import tempfile
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -34,12 +38,28 @@ from layers.registry.services import (DatasetMetadata, ensure_schemas, publish_s
 from layers.sources import credentials, sync
 from layers.sources.errors import SourceFailed, SourceUnreachable
 from layers.sources.models import KEYS_SCHEMA, FeatureChange, Source, SourceRun, keys_table
-from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, SectorDatabase
+from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, VERSION_COLUMN, SectorDatabase
 from layers.sources.services import source_label
 
 log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x5D10C  # first key of pg_advisory_lock(int, int): one run per source (0x5D10B: import owners)
 STAGING_PREFIX = "src_"
+SCRATCH = ("keys", "remote", "diff", "gone", "plan", "same")  # suffixes of a run's scratch tables
+INDEX_MEMORY = "256MB"  # maintenance_work_mem while a first run builds its indexes (the server's default is 64MB)
+
+
+@dataclass
+class Versions:
+    """What a run learnt of the sector's row versions, stored with its writes: the sector's transaction context
+    (postgres.SectorDatabase.versions; None for a view or a remote source) and the scratch table of (key, xmin)
+    whose xmin is to be kept although their rows are not written."""
+    state: dict | None = None
+    keep: str | None = None
+    compared_by: str = ""  # "version" (xmin, then hash) or "hash": how the rows to fetch were found
+    fetched: int = 0       # rows fetched from the sector after the keys
+
+    def report(self) -> dict:
+        return {"compared_by": self.compared_by, "fetched": self.fetched} if self.compared_by else {}
 
 
 class SourceBusy(SourceFailed):
@@ -110,7 +130,7 @@ def _schedule_next(source: Source) -> None:
 
 
 def _scratch_tables(staging: str) -> list[str]:
-    return [staging] + [f"{staging}_{suffix}" for suffix in ("keys", "remote", "diff", "gone", "plan")]
+    return [staging] + [f"{staging}_{suffix}" for suffix in SCRATCH]
 
 
 def _drop_scratch(staging: str) -> None:
@@ -125,18 +145,27 @@ def _run(source: Source, run: SourceRun, label: str, progress) -> None:
     keyed = dataset is not None and source.dataset_id == dataset.pk and source.table_oid == _table_oid(dataset) \
         and _has_keys(source)
     staging = run.staging
-    names = {suffix: f"{staging}_{suffix}" for suffix in ("keys", "remote", "diff", "gone", "plan")}
+    names = {suffix: f"{staging}_{suffix}" for suffix in SCRATCH}
+    clock = {"started": time.perf_counter()}
     with tempfile.TemporaryDirectory(prefix="sdi-source-") as workdir:
         progress(2, "reading the source")
+        versions = Versions()
         if source.kind == Source.Kind.POSTGRES:
-            srid, layer, diff = _read_postgres(source, label, staging, names, dataset if keyed else None, progress)
+            srid, layer, diff, versions = _read_postgres(source, label, staging, names, dataset if keyed else None,
+                                                         progress)
         else:
             srid, layer, diff = _read_remote(source, label, staging, names, dataset if keyed else None,
                                              Path(workdir), progress)
+        clock["read"] = time.perf_counter()
         if not keyed:
-            _publish_first(source, run, label, staging, names["keys"], srid, layer, dataset, progress)
+            _publish_first(source, run, label, staging, names["keys"], srid, layer, dataset, progress, versions, clock)
         else:
-            _write_difference(source, run, label, dataset, staging, names, layer, diff, progress)
+            _write_difference(source, run, label, dataset, staging, names, layer, diff, progress, versions, clock)
+
+
+def _seconds(clock: dict, *stages: str) -> dict:
+    """Seconds from the start of the run to the end of each stage reached, for the run's report."""
+    return {f"seconds_to_{stage}": round(clock[stage] - clock["started"], 3) for stage in stages if stage in clock}
 
 
 # -- reading -------------------------------------------------------------------------------------------------
@@ -147,20 +176,32 @@ def _read_postgres(source, label, staging, names, dataset, progress):
         if not shape.srid:
             raise SourceFailed(f"{label}: the geometries have no CRS (SRID 0); declare it (--crs EPSG:N)")
         key = _key_field(source, label, shape.names(), shape.primary_key)
-        unique = shape.primary_key == [key]  # the sector's own primary key: unique and never NULL already
+        # a primary key or a unique index of the sector's on the key column: no two rows share a key already
+        unique = shape.primary_key == [key] or key in shape.unique
+        versions = Versions(sector.versions(shape))
         sector.create_staging(staging, shape, shape.srid)
         if dataset is None:
             progress(5, "copying every row")
             sector.copy_rows(staging, shape, key, shape.srid)
             sync.check_keys(label, sync.staged(staging), key, sql.Identifier(KEY_COLUMN), unique)
             sync.split_keys(staging, names["keys"])
-            return shape.srid, None, None
+            return shape.srid, None, None, versions
         sync.check_schema(label, dataset.attribute_schema, shape.attribute_schema())
         _check_same_crs(label, dataset, shape.srid)
-        progress(5, "comparing keys and hashes")
-        sector.copy_keys(names["remote"], shape, key, shape.srid)
-        sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
-        diff = sync.diff_keys(source, names["remote"], names["diff"], names["gone"])
+        sync.ensure_versions(source.pk)
+        by_version = _comparable(source.sector_state, versions.state)
+        if by_version:
+            progress(5, "comparing keys and row versions")
+            sector.copy_versions(names["remote"], shape, key)
+            sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
+            diff = sync.diff_versions(source, names["remote"], names["diff"], names["gone"])
+        else:
+            progress(5, "comparing keys and hashes")
+            sector.copy_keys(names["remote"], shape, key, shape.srid)
+            sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
+            diff = sync.diff_keys(source, names["remote"], names["diff"], names["gone"])
+            versions.keep = names["remote"] if versions.state else None
+        versions.compared_by, versions.fetched = ("version" if by_version else "hash"), diff.added + diff.changed
         if diff.added or diff.changed:
             progress(20, f"copying {diff.added + diff.changed} new or changed rows")
             with connection.cursor() as cursor:
@@ -168,7 +209,21 @@ def _read_postgres(source, label, staging, names, dataset, progress):
                 keys = [k for (k,) in cursor.fetchall()]
             sector.copy_rows(staging, shape, key, shape.srid, keys, sector.key_type(shape, key))
         sync.split_keys(staging, names["keys"])
-        return shape.srid, None, diff
+        if by_version:
+            same = sync.set_aside_unchanged(source.pk, staging, names["keys"], names["same"])
+            diff = sync.Diff(diff.added, diff.changed - same, diff.removed)
+            versions.keep = names["same"]
+        return shape.srid, None, diff, versions
+
+
+def _comparable(before: dict | None, now: dict | None) -> bool:
+    """May this run's xmins be compared with those the last run stored? Same cluster, database and table, and a
+    transaction counter that moved forward by less than 2^31 (so a 32-bit xmin cannot have come round again)."""
+    if not before or not now:
+        return False
+    if any(before.get(k) != now.get(k) for k in ("system", "database", "table")):
+        return False
+    return 0 <= now["xmax"] - before["xmax"] < 2 ** 31
 
 
 def _read_remote(source, label, staging, names, dataset, workdir: Path, progress):
@@ -209,8 +264,9 @@ def _add_keys_and_hashes(staging: str, columns: list[str], key: str) -> None:
     changes them."""
     row = sql.SQL(", ").join([sql.Identifier(c) for c in columns] + [sql.Identifier("geom")])
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("ALTER TABLE {t} ADD COLUMN {k} text, ADD COLUMN {h} bigint").format(
-            t=sync.staged(staging), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN)))
+        cursor.execute(sql.SQL("ALTER TABLE {t} ADD COLUMN {k} text, ADD COLUMN {h} bigint, ADD COLUMN {v} bigint")
+                       .format(t=sync.staged(staging), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN),
+                               v=sql.Identifier(VERSION_COLUMN)))
         cursor.execute(sql.SQL("UPDATE {t} SET {k} = {key}::text, {h} = hashtextextended(ROW({row})::text, 0)").format(
             t=sync.staged(staging), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN),
             key=sql.Identifier(key), row=row))
@@ -273,7 +329,7 @@ def _metadata(source: Source, label: str, dataset: Dataset | None) -> DatasetMet
     return DatasetMetadata(**{**current, **source.metadata, "source": label})
 
 
-def _publish_first(source, run, label, staging, staged_keys, srid, layer, dataset, progress) -> None:
+def _publish_first(source, run, label, staging, staged_keys, srid, layer, dataset, progress, versions, clock) -> None:
     """The first run (or the first since the dataset was replaced by hand): the whole table is published through
     the registry's own path; the change log gets one summary entry rather than a copy of every feature."""
     progress(40, "checking geometries")
@@ -286,8 +342,11 @@ def _publish_first(source, run, label, staging, staged_keys, srid, layer, datase
     progress(90, "publishing")
     metadata = _metadata(source, label, dataset)
 
+    clock["check"] = time.perf_counter()
+
     def record(published: Dataset) -> None:
-        Source.objects.filter(pk=source.pk).update(dataset=published, table_oid=_table_oid(published))
+        Source.objects.filter(pk=source.pk).update(dataset=published, table_oid=_table_oid(published),
+                                                   sector_state=versions.state or {})
         _adopt_keys(source, staged_keys)
         now = timezone.now()
         FeatureChange.objects.create(dataset=published, run=run, key="", action=FeatureChange.Action.ADDED,
@@ -300,14 +359,38 @@ def _publish_first(source, run, label, staging, staged_keys, srid, layer, datase
 
     published = publish_staging_table(source.slug, staging, srid, facts, metadata, dataset is not None,
                                       source.created_by if dataset is None else None, record)
+    clock["publish"] = time.perf_counter()
     log.info("%s: first run published %d features", label, facts.feature_count)
-    index_attributes(published.table_schema, published.table_name)
+    progress(95, "indexing attributes")
+    # Plain CREATE INDEX: it blocks writers only (none: this run holds the source's lock), never readers, and
+    # reads the table once where CONCURRENTLY reads it twice and waits for every older transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = %s", (INDEX_MEMORY,))
+        try:
+            index_attributes(published.table_schema, published.table_name, concurrently=False)
+        finally:
+            cursor.execute("RESET maintenance_work_mem")
+    clock["index"] = time.perf_counter()
+    timings = _seconds(clock, "read", "check", "publish", "index")
+    SourceRun.objects.filter(pk=run.pk).update(report={**SourceRun.objects.get(pk=run.pk).report, **timings})
+    log.info("%s: first run timings %s", label, timings)
 
 
-def _write_difference(source, run, label, dataset, staging, names, layer, diff, progress) -> None:
+def _keep_versions(source: Source, versions: Versions) -> None:
+    """Inside the run's transaction: the xmins of rows read but not written, and the sector's context."""
+    if versions.keep:
+        sync.keep_versions(source.pk, versions.keep)
+    Source.objects.filter(pk=source.pk).update(sector_state=versions.state or {})
+
+
+def _write_difference(source, run, label, dataset, staging, names, layer, diff, progress, versions, clock) -> None:
     if diff.empty:
-        SourceRun.objects.filter(pk=run.pk).update(status=SourceRun.Status.SUCCEEDED, finished=timezone.now(),
-                                                   report={"unchanged": True})
+        with transaction.atomic():
+            _keep_versions(source, versions)
+            clock["publish"] = time.perf_counter()
+            SourceRun.objects.filter(pk=run.pk).update(status=SourceRun.Status.SUCCEEDED, finished=timezone.now(),
+                                                       report={"unchanged": True, **versions.report(),
+                                                               **_seconds(clock, "read", "publish")})
         log.info("%s: nothing changed", label)
         return
     geometry = sql.SQL("s.geom")
@@ -319,16 +402,21 @@ def _write_difference(source, run, label, dataset, staging, names, layer, diff, 
         if facts.report.get("dropped_without_geometry"):
             sync.drop_unstaged_keys(staging, names["keys"])
         geometry = _geometry_into(label, dataset, facts.geometry_type)
+    clock["check"] = time.perf_counter()
     sync.plan_writes(dataset, names["keys"], names["plan"], source.pk)
     progress(80, "writing the changes")
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
         facts = sync.apply(run, dataset, staging, names["plan"], names["gone"], geometry, label)
         counts = sync.counts(names["plan"], names["gone"])
+        _keep_versions(source, versions)
         Dataset.objects.filter(pk=dataset.pk).update(**facts, updated=timezone.now())
         registry_changed()
+        clock["publish"] = time.perf_counter()
         SourceRun.objects.filter(pk=run.pk).update(status=SourceRun.Status.SUCCEEDED, finished=timezone.now(),
-                                                   report={**facts_report, "features": facts["feature_count"]},
+                                                   report={**facts_report, "features": facts["feature_count"],
+                                                           **versions.report(),
+                                                           **_seconds(clock, "read", "check", "publish")},
                                                    **counts)
     log.info("%s: %d added, %d changed, %d removed", label, counts["added"], counts["changed"], counts["removed"])
 

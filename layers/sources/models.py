@@ -44,6 +44,9 @@ class Source(models.Model):
     # The published table a run last wrote (pg_class oid): an upload that replaced the dataset since makes a new
     # table with new fids, so the next run publishes in full instead of trusting the keys' fids.
     table_oid = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The sector's transaction context at the last run (postgres.SectorDatabase.versions): the stored xmins are
+    # compared with the sector's only while it is the same cluster, database and table, and the counter moved on.
+    sector_state = models.JSONField(default=dict, blank=True, editable=False)
     enabled = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -116,9 +119,10 @@ class FeatureChange(models.Model):
 
 
 def keys_table(source_id: int) -> sql.Composed:
-    """The source's key table (key text PRIMARY KEY, hash bigint, fid bigint): the source-side hash of each
-    published feature, by key, and its published id. A re-harvest compares hashes (computed by the source's own
-    database) and fetches only the rows whose hash changed; `fid` stays the feature's id for good.
+    """The source's key table (key text PRIMARY KEY, hash bigint, fid bigint, version bigint): the source-side hash
+    of each published feature, by key, its published id, and `version`, the xmin of the sector's row (NULL for a view or a
+    remote source). A re-harvest of a table fetches only rows whose xmin changed, and of those writes only the
+    ones whose hash changed; of a view, it compares every hash; `fid` stays the feature's id for good.
 
     One plain table per source rather than a model: the first run moves its staging table here and builds the
     primary key in bulk, several times faster than inserting a million rows into one shared index.

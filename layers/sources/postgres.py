@@ -2,9 +2,11 @@
 
 Binary COPY out of the sector database straight into binary COPY into ours (no parsing in Python), in one
 read-only REPEATABLE READ transaction on the sector side, so the keys, hashes and rows of a run all come from one
-snapshot. The sector database computes each row's hash itself (a 64-bit hash of the row's text, geometry included: hashtextextended), so a
-re-harvest transfers only keys and hashes, then the rows whose hash changed. Identifiers are psycopg.sql
-Identifiers; the password is never in a message (layers.sources.credentials.scrub).
+snapshot. The sector database computes each row's hash itself (a 64-bit hash of the row's text, geometry included:
+hashtextextended). A re-harvest of a table reads each row's key and `xmin` (the transaction that wrote the row's
+current version: no hashing, no detoasting) and fetches only the rows with a new key or a new version; a view has no
+xmin, so its re-harvest transfers keys and hashes. Identifiers are psycopg.sql Identifiers; the password is never in
+a message (layers.sources.credentials.scrub).
 """
 import logging
 from dataclasses import dataclass
@@ -21,7 +23,10 @@ from layers.sources.errors import SourceFailed, SourceUnreachable
 
 log = logging.getLogger(__name__)
 KEY_BATCH = 5000  # keys per COPY of changed rows
-HASH_COLUMN, KEY_COLUMN = "_sdi_hash", "_sdi_key"  # carried in staging next to the data, dropped before the checks
+RELAY_BYTES = 1 << 17  # bytes gathered from the sector's COPY before they are written into ours
+# carried in staging next to the data, moved to the run's key table before the checks
+HASH_COLUMN, KEY_COLUMN, VERSION_COLUMN = "_sdi_hash", "_sdi_key", "_sdi_xmin"
+PLAIN_TYPES = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class TableShape:
     geography: bool
     srid: int                    # from the column's type, else from a row; 0 when unknown
     primary_key: list[str]
+    unique: frozenset = frozenset()  # columns a unique index (no predicate, no expression) keeps unique
+    versioned: bool = False      # a table (or materialized view): its rows have an xmin; a view's do not
+    geometry_type: str = "Geometry"  # the column's declared 2-D type (POLYGON…), else Geometry
 
     def attribute_schema(self) -> list[dict]:
         return [{"name": c.name, **PG_TO_JSON_SCHEMA.get(c.data_type, {"type": "string"})} for c in self.columns]
@@ -92,7 +100,9 @@ class SectorDatabase:
             rows = self.conn.execute(
                 "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
                 "n.nspname = 'pg_catalog' AND t.typtype = 'b', c.data_type, "
-                "CASE WHEN t.typname IN ('geometry', 'geography') THEN postgis_typmod_srid(a.atttypmod) END "
+                "CASE WHEN t.typname IN ('geometry', 'geography') THEN postgis_typmod_srid(a.atttypmod) END, "
+                "CASE WHEN t.typname IN ('geometry', 'geography') AND a.atttypmod > 0 "
+                "AND postgis_typmod_dims(a.atttypmod) = 2 THEN upper(postgis_typmod_type(a.atttypmod)) END "
                 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace "
                 "JOIN information_schema.columns c ON c.table_schema = %s AND c.table_name = %s "
                 "AND c.column_name = a.attname "
@@ -102,6 +112,13 @@ class SectorDatabase:
                 "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
                 "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) "
                 "AND i.indisprimary", (self.schema, self.table)).fetchall()]
+            unique = frozenset(r[0] for r in self.conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = i.indkey[0] WHERE i.indrelid = to_regclass(format('%%I.%%I', %s::text, %s::text)) "
+                "AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL",
+                (self.schema, self.table)).fetchall())
+            (kind,) = self.conn.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(format('%%I.%%I', "
+                                        "%s::text, %s::text))", (self.schema, self.table)).fetchone() or (None,)
         except psycopg.Error as exc:
             raise self.failure(f"cannot read the columns of {self.schema}.{self.table}", exc) from None
         if not rows:
@@ -115,8 +132,8 @@ class SectorDatabase:
                                f"({', '.join(r[0] for r in geometries)}); read a view that keeps one")
         geometry = geometries[0]
         columns = [Column(name, type_sql if builtin else "text", not builtin, data_type if builtin else "text")
-                   for name, type_sql, _, builtin, data_type, _ in rows if name != geometry[0]]
-        for clash in ("fid", "geom", HASH_COLUMN, KEY_COLUMN):
+                   for name, type_sql, _, builtin, data_type, _, _ in rows if name != geometry[0]]
+        for clash in ("fid", "geom", HASH_COLUMN, KEY_COLUMN, VERSION_COLUMN):
             if clash in [c.name for c in columns]:
                 raise SourceFailed(f"{self.label}: column {clash!r} is a name the SDI uses itself (feature id or "
                                    "geometry); read a view that renames it")
@@ -125,7 +142,31 @@ class SectorDatabase:
             srid = 4326
         if not srid:
             srid = self._srid_of_rows(geometry[0])
-        return TableShape(columns, geometry[0], geometry[2] == "geography", srid, pk)
+        declared = geometry[6] if geometry[6] in PLAIN_TYPES else "Geometry"
+        return TableShape(columns, geometry[0], geometry[2] == "geography", srid, pk, unique,
+                          versioned=kind in ("r", "p", "m"), geometry_type=declared)
+
+    def versions(self, shape: TableShape) -> dict | None:
+        """What makes this table's xmin values comparable with the last run's (None for a view): the cluster
+        (pg_control_system's identifier, when this role may read it), the database and table oids, and the
+        snapshot's 64-bit xmax. A new cluster, a re-created table or a transaction counter that went back or
+        ran 2^31 ahead means the xmins read now may collide with the stored ones, and the run compares hashes."""
+        if not shape.versioned:
+            return None
+        try:
+            database, table, xmax = self.conn.execute(
+                "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, "
+                "to_regclass(format('%%I.%%I', %s::text, %s::text))::oid::bigint, "
+                "txid_snapshot_xmax(txid_current_snapshot())", (self.schema, self.table)).fetchone()
+        except psycopg.Error as exc:
+            raise self.failure("cannot read the transaction counter", exc) from None
+        system = None
+        try:
+            with self.conn.transaction():  # a savepoint: an older server may not let this role read it
+                (system,) = self.conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
+        except psycopg.Error:
+            pass
+        return {"system": system, "database": database, "table": table, "xmax": xmax}
 
     def _srid_of_rows(self, geometry: str) -> int:
         try:
@@ -137,8 +178,12 @@ class SectorDatabase:
 
     # -- what is read ------------------------------------------------------------------------------------
 
+    def _version(self, shape: TableShape) -> sql.Composable:
+        return sql.SQL("xmin::text::bigint") if shape.versioned else sql.SQL("NULL::bigint")
+
     def _selected(self, shape: TableShape, key: str, srid: int) -> tuple[sql.Composable, sql.Composable]:
-        """The SELECT list of staging rows (attributes, geometry, key text, row hash) and the hash alone."""
+        """The SELECT list of staging rows (attributes, geometry, key text, row hash, xmin) and the key table's
+        (key text, row hash, xmin)."""
         attributes = [sql.SQL("{}::text").format(sql.Identifier(c.name)) if c.cast_text else sql.Identifier(c.name)
                       for c in shape.columns]
         geometry = sql.Identifier(shape.geometry)
@@ -148,17 +193,22 @@ class SectorDatabase:
         raw = [sql.Identifier(c.name) for c in shape.columns] + [sql.Identifier(shape.geometry)]
         row_hash = sql.SQL("hashtextextended(ROW({})::text, 0)").format(sql.SQL(", ").join(raw))
         key_text = sql.SQL("{}::text").format(sql.Identifier(key))
-        return sql.SQL(", ").join([*attributes, geometry, key_text, row_hash]), sql.SQL("{}, {}").format(key_text, row_hash)
+        version = self._version(shape)
+        return (sql.SQL(", ").join([*attributes, geometry, key_text, row_hash, version]),
+                sql.SQL(", ").join([key_text, row_hash, version]))
 
     def create_staging(self, staging: str, shape: TableShape, srid: int) -> None:
-        """The local staging table: fid, the source's attribute columns, geom, the key text and the row hash."""
+        """The local staging table: fid, the source's attribute columns, geom, the key text, row hash and xmin.
+        The geometry column takes the source column's own type when it declares one, so that the checks need not
+        rewrite the table to settle it."""
         columns = [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type_sql)) for c in shape.columns]
         with connection.cursor() as cursor:
             cursor.execute(sql.SQL("CREATE TABLE {t} (fid bigserial PRIMARY KEY, {cols}{comma}"
-                                   "geom geometry(Geometry, {srid}), {k} text, {h} bigint)").format(
+                                   "geom geometry({typ}, {srid}), {k} text, {h} bigint, {v} bigint)").format(
                 t=table_ident(settings.SDI_STAGING_SCHEMA, staging), cols=sql.SQL(", ").join(columns),
                 comma=sql.SQL(", ") if columns else sql.SQL(""), srid=sql.Literal(srid),
-                k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN)))
+                typ=sql.SQL(shape.geometry_type), k=sql.Identifier(KEY_COLUMN), h=sql.Identifier(HASH_COLUMN),
+                v=sql.Identifier(VERSION_COLUMN)))
 
     def _copy(self, select: sql.Composable, target: sql.Composable, params=None) -> int:
         """Binary COPY from the sector database into a local table; returns the bytes moved."""
@@ -169,9 +219,16 @@ class SectorDatabase:
             with self.conn.cursor() as remote_cursor, local.cursor() as local_cursor:
                 with remote_cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select), params) as out, \
                         local_cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(target)) as into:
+                    pending = bytearray()  # one COPY message a row: gathered so the writes are few and large
                     for block in out:
-                        into.write(block)
-                        moved += len(block)
+                        pending += block
+                        if len(pending) >= RELAY_BYTES:
+                            into.write(pending)
+                            moved += len(pending)
+                            pending = bytearray()
+                    if pending:
+                        into.write(pending)
+                        moved += len(pending)
         except psycopg.Error as exc:
             raise self.failure(f"reading {self.schema}.{self.table} failed", exc) from None
         return moved
@@ -181,7 +238,7 @@ class SectorDatabase:
         """Rows into staging: all of them, or those whose key is in `keys` (in batches)."""
         everything, _ = self._selected(shape, key, srid)
         target = sql.SQL("{}({})").format(table_ident(settings.SDI_STAGING_SCHEMA, staging), sql.SQL(", ").join(
-            [sql.Identifier(n) for n in shape.names()] + [sql.Identifier(n) for n in ("geom", KEY_COLUMN, HASH_COLUMN)]))
+            [sql.Identifier(n) for n in shape.names()] + [sql.Identifier(n) for n in ("geom", KEY_COLUMN, HASH_COLUMN, VERSION_COLUMN)]))
         base = sql.SQL("SELECT {} FROM {}").format(everything, self.qualified)
         if keys is None:
             return self._copy(base, target)
@@ -193,12 +250,21 @@ class SectorDatabase:
         return moved
 
     def copy_keys(self, into: str, shape: TableShape, key: str, srid: int) -> None:
-        """Every row's key text and hash into a local (key text, hash bigint) table."""
+        """Every row's key text, hash and xmin into a local (key, hash, version) table."""
         _, keys_and_hashes = self._selected(shape, key, srid)
         with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, hash bigint)").format(
+            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, hash bigint, version bigint)").format(
                 table_ident(settings.SDI_STAGING_SCHEMA, into)))
         self._copy(sql.SQL("SELECT {} FROM {}").format(keys_and_hashes, self.qualified),
+                   table_ident(settings.SDI_STAGING_SCHEMA, into))
+
+    def copy_versions(self, into: str, shape: TableShape, key: str) -> None:
+        """Every row's key text and xmin (no hash: nothing is detoasted) into a local (key, version) table."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, version bigint)").format(
+                table_ident(settings.SDI_STAGING_SCHEMA, into)))
+        self._copy(sql.SQL("SELECT {}::text, {} FROM {}").format(sql.Identifier(key), self._version(shape),
+                                                                  self.qualified),
                    table_ident(settings.SDI_STAGING_SCHEMA, into))
 
     def key_type(self, shape: TableShape, key: str) -> str:

@@ -17,7 +17,7 @@ from layers.loading.checks import EXAMPLES, districts_covered, parse_box, table_
 from layers.models import Dataset
 from layers.sources.errors import SourceFailed
 from layers.sources.models import FeatureChange, Source, SourceRun, keys_table
-from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN
+from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, VERSION_COLUMN
 
 CHANGES = sql.Identifier(FeatureChange._meta.db_table)
 
@@ -82,11 +82,18 @@ def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Comp
 
 
 def split_keys(staging: str, keys_table: str) -> None:
-    """Move each staged row's key text and hash into `keys_table` (fid, key, hash) and out of the data columns."""
-    _execute(sql.SQL("CREATE TABLE {k} AS SELECT fid, {kc} AS key, {hc} AS hash FROM {s}").format(
-        k=staged(keys_table), s=staged(staging), kc=sql.Identifier(KEY_COLUMN), hc=sql.Identifier(HASH_COLUMN)))
-    _execute(sql.SQL("ALTER TABLE {} DROP COLUMN {}, DROP COLUMN {}").format(
-        staged(staging), sql.Identifier(KEY_COLUMN), sql.Identifier(HASH_COLUMN)))
+    """Move each staged row's key text, hash and xmin into `keys_table` (fid, key, hash, version: the xmin) and out of the data
+    columns."""
+    _execute(sql.SQL("CREATE TABLE {k} AS SELECT fid, {kc} AS key, {hc} AS hash, {vc} AS version FROM {s}").format(
+        k=staged(keys_table), s=staged(staging), kc=sql.Identifier(KEY_COLUMN), hc=sql.Identifier(HASH_COLUMN),
+        vc=sql.Identifier(VERSION_COLUMN)))
+    _execute(sql.SQL("ALTER TABLE {} DROP COLUMN {}, DROP COLUMN {}, DROP COLUMN {}").format(
+        staged(staging), sql.Identifier(KEY_COLUMN), sql.Identifier(HASH_COLUMN), sql.Identifier(VERSION_COLUMN)))
+
+
+def ensure_versions(source_id: int) -> None:
+    """A key table made before xmins were kept gets the column (empty: its next run compares every row's hash)."""
+    _execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS version bigint").format(keys_table(source_id)))
 
 
 @dataclass
@@ -116,11 +123,50 @@ def diff_keys(source: Source, remote_keys: str, diff_table: str, removed_table: 
     return Diff(added, changed, removed)
 
 
+def diff_versions(source: Source, remote_versions: str, candidates_table: str, removed_table: str) -> Diff:
+    """A table's re-harvest: the keys that are new or whose row has a new version (xmin) are candidates (key,
+    fid or NULL), to be fetched and told apart by hash; keys gone are removed. One pass over both key sets."""
+    _execute(sql.SQL(
+        "CREATE UNLOGGED TABLE {d} AS SELECT coalesce(r.key, k.key) AS key, k.fid, r.key IS NULL AS gone "
+        "FROM {r} r FULL JOIN {sk} k ON k.key = r.key "
+        "WHERE r.key IS NULL OR k.key IS NULL OR k.version IS DISTINCT FROM r.version").format(
+        d=staged(candidates_table), r=staged(remote_versions), sk=keys_table(source.pk)))
+    _execute(sql.SQL("CREATE UNLOGGED TABLE {g} AS SELECT key, fid FROM {d} WHERE gone").format(
+        g=staged(removed_table), d=staged(candidates_table)))
+    _execute(sql.SQL("DELETE FROM {} WHERE gone").format(staged(candidates_table)))
+    (added, maybe), = _rows(sql.SQL("SELECT count(*) FILTER (WHERE fid IS NULL), count(fid) FROM {}").format(
+        staged(candidates_table)))
+    (removed,), = _rows(sql.SQL("SELECT count(*) FROM {}").format(staged(removed_table)))
+    return Diff(added, maybe, removed)
+
+
+def set_aside_unchanged(source_id: int, staging: str, staged_keys: str, same_table: str) -> int:
+    """Fetched rows whose hash is the one published (a new version with the same values: an UPDATE that changed
+    nothing, a dump and restore) are not written; only their new xmin is kept (same_table: fid, key, version)."""
+    _execute(sql.SQL("CREATE UNLOGGED TABLE {m} AS SELECT s.fid, s.key, s.version FROM {s} s JOIN {sk} k "
+                     "ON k.key = s.key AND k.hash = s.hash").format(
+        m=staged(same_table), s=staged(staged_keys), sk=keys_table(source_id)))
+    same = _execute(sql.SQL("DELETE FROM {s} s USING {m} m WHERE s.fid = m.fid").format(
+        s=staged(staged_keys), m=staged(same_table)))
+    if same:
+        _execute(sql.SQL("DELETE FROM {s} s USING {m} m WHERE s.fid = m.fid").format(
+            s=staged(staging), m=staged(same_table)))
+    return same
+
+
+def keep_versions(source_id: int, versions_table: str) -> int:
+    """Store the xmin read now for keys whose row did not change (a new version with the same hash, or every
+    key after a run that compared hashes), so that the next run fetches none of them."""
+    return _execute(sql.SQL("UPDATE {sk} k SET version = v.version FROM {v} v WHERE v.key = k.key "
+                            "AND k.version IS DISTINCT FROM v.version").format(sk=keys_table(source_id),
+                                                                          v=staged(versions_table)))
+
+
 def plan_writes(dataset: Dataset, staged_keys: str, plan_table: str, source_id: int) -> None:
     """For each staged row: its published fid (kept for a changed feature, the table's next one for a new one)."""
     published = table_ident(dataset.table_schema, dataset.table_name)
     _execute(sql.SQL(
-        "CREATE UNLOGGED TABLE {p} AS SELECT s.fid AS staging_fid, s.key, s.hash, k.fid IS NULL AS added, "
+        "CREATE UNLOGGED TABLE {p} AS SELECT s.fid AS staging_fid, s.key, s.hash, s.version, k.fid IS NULL AS added, "
         "coalesce(k.fid, nextval(pg_get_serial_sequence(%s, 'fid'))) AS fid "
         "FROM {s} s LEFT JOIN {sk} k ON k.key = s.key").format(
         p=staged(plan_table), s=staged(staged_keys), sk=keys_table(source_id)),
@@ -152,11 +198,14 @@ def keep_only(staging: str, keys_table: str, diff_table: str) -> None:
         s=staged(staging), k=staged(keys_table)))
 
 
-def _properties(alias: str, srid: int) -> sql.Composable:
-    """A row as the change log keeps it: its attributes and its geometry as GeoJSON in WGS 84."""
+def _properties(alias: str, columns: list[str], srid: int, geometry: sql.Composable | None = None) -> sql.Composable:
+    """A row as the change log keeps it: its attributes and its geometry as GeoJSON in WGS 84. The attributes are
+    named one by one: to_jsonb of the whole row would also turn its geometry into GeoJSON, to be thrown away."""
     row = sql.Identifier(alias)
-    return sql.SQL("(to_jsonb({r}) - 'fid' - 'geom') || jsonb_build_object('geometry', "
-                   "ST_AsGeoJSON({g}, 7)::jsonb)").format(r=row, g=to_wgs84(sql.SQL("{}.geom").format(row), srid))
+    attributes = sql.SQL(", ").join(sql.SQL("{}.{}").format(row, sql.Identifier(c)) for c in columns)
+    geometry = geometry if geometry is not None else sql.SQL("{}.geom").format(row)
+    return sql.SQL("(SELECT to_jsonb(a) FROM (SELECT {attrs}) a) || jsonb_build_object('geometry', "
+                   "ST_AsGeoJSON({g}, 7)::jsonb)").format(attrs=attributes, g=to_wgs84(geometry, srid))
 
 
 def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, removed_table: str, geometry_sql,
@@ -174,7 +223,7 @@ def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, remov
     srid = dataset.storage_srid
     _execute(sql.SQL("INSERT INTO {c} (dataset_id, run_id, time, key, fid, action, old, new) "
                      "SELECT %s, %s, %s, g.key, g.fid, 'removed', {old}, NULL FROM {g} g JOIN {p} p ON p.fid = g.fid")
-             .format(c=CHANGES, old=_properties("p", srid), g=gone, p=published), args)
+             .format(c=CHANGES, old=_properties("p", columns, srid), g=gone, p=published), args)
     _log_new(args, plan, stage, published, columns, geometry_sql, srid)
     _execute(sql.SQL("DELETE FROM {p} WHERE fid IN (SELECT fid FROM {g})").format(p=published, g=gone))
     # (a one-element column list would need ROW(): "SET (a) = (b)" is refused, so no list form)
@@ -187,27 +236,22 @@ def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, remov
         p=published, names=names, vals=values, k=plan, s=stage))
     keys = keys_table(source.pk)
     _execute(sql.SQL("DELETE FROM {sk} WHERE key IN (SELECT key FROM {g})").format(sk=keys, g=gone))
-    _execute(sql.SQL("UPDATE {sk} sk SET hash = k.hash FROM {k} k WHERE sk.key = k.key AND NOT k.added").format(
-        sk=keys, k=plan))
-    _execute(sql.SQL("INSERT INTO {sk} (key, hash, fid) SELECT key, hash, fid FROM {k} WHERE added").format(
-        sk=keys, k=plan))
+    _execute(sql.SQL("UPDATE {sk} sk SET hash = k.hash, version = k.version FROM {k} k WHERE sk.key = k.key "
+                     "AND NOT k.added").format(sk=keys, k=plan))
+    _execute(sql.SQL("INSERT INTO {sk} (key, hash, fid, version) SELECT key, hash, fid, version FROM {k} WHERE added")
+             .format(sk=keys, k=plan))
     return measure_published(dataset, label)
 
 
 def _log_new(args, plan, stage, published, columns, geometry_sql, srid) -> None:
     """Change-log rows of the added and changed features: old values from the published row, new from staging."""
-    attrs = sql.SQL(", ").join([sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns] +
-                               [sql.SQL("{} AS geom").format(geometry_sql)])
     _execute(sql.SQL(
         "INSERT INTO {c} (dataset_id, run_id, time, key, fid, action, old, new) "
-        "SELECT %s, %s, %s, n._sdi_k, n._sdi_f, CASE WHEN n._sdi_a THEN 'added' ELSE 'changed' END, "
-        "CASE WHEN n._sdi_a THEN NULL ELSE {old} END, {new} "
-        "FROM (SELECT k.key AS _sdi_k, k.fid AS _sdi_f, k.added AS _sdi_a, {attrs} FROM {k} k JOIN {s} s "
-        "ON s.fid = k.staging_fid) n LEFT JOIN {pub} p ON p.fid = n._sdi_f AND NOT n._sdi_a").format(
-        c=CHANGES, old=_properties("p", srid),
-        new=sql.SQL("(to_jsonb(n) - '_sdi_k' - '_sdi_f' - '_sdi_a' - 'geom') || jsonb_build_object('geometry', "
-                    "ST_AsGeoJSON({}, 7)::jsonb)").format(to_wgs84(sql.SQL("n.geom"), srid)),
-        attrs=attrs, k=plan, s=stage, pub=published), args)
+        "SELECT %s, %s, %s, k.key, k.fid, CASE WHEN k.added THEN 'added' ELSE 'changed' END, "
+        "CASE WHEN k.added THEN NULL ELSE {old} END, {new} "
+        "FROM {k} k JOIN {s} s ON s.fid = k.staging_fid LEFT JOIN {pub} p ON p.fid = k.fid AND NOT k.added").format(
+        c=CHANGES, old=_properties("p", columns, srid), new=_properties("s", columns, srid, geometry_sql),
+        k=plan, s=stage, pub=published), args)
 
 
 def measure_published(dataset: Dataset, label: str) -> dict:

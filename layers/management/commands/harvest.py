@@ -8,6 +8,8 @@ from layers.sources.models import Source, SourceRun
 
 
 class Command(BaseCommand):
+    # Django's system checks import the whole OGC API (pygeoapi) to check URLs: ~1.5 s a run, for nothing here.
+    requires_system_checks = []
     help = ("Harvest the source of dataset SLUG once, now: read it, check it like an upload, write only what "
             "changed. Exits 0 when the run succeeded; otherwise non-zero with the reason (nothing published is "
             "changed then). Refused while another run of the source is in progress.")
