@@ -19,6 +19,7 @@ import logging
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x5D10C  # first key of pg_advisory_lock(int, int): one run per source (0x5D10B: import owners)
 STAGING_PREFIX = "src_"
 SCRATCH = ("keys", "remote", "diff", "gone", "plan", "same")  # suffixes of a run's scratch tables
-INDEX_MEMORY = "256MB"  # maintenance_work_mem while a first run builds its indexes (the server's default is 64MB)
+RUN_MEMORY = "256MB"  # work_mem and maintenance_work_mem of a run's session (the server's defaults: 4MB, 64MB)
 
 
 @dataclass
@@ -83,7 +84,8 @@ def harvest(source_id: int, *, on_progress=None) -> SourceRun:
                                        staging=f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}")
         unreachable = False
         try:
-            _run(source, run, label, progress)
+            with _session_memory():
+                _run(source, run, label, progress)
         except SourceUnreachable as exc:
             _fail(run, str(exc))
             unreachable = True
@@ -105,6 +107,21 @@ def harvest(source_id: int, *, on_progress=None) -> SourceRun:
         return run
     finally:
         _unlock(source.pk)
+
+
+@contextmanager
+def _session_memory():
+    """More memory for the run's joins and sorts (a million keys against a million: hashed in memory, not in
+    batches on disk) and index builds, for this session only, reset afterwards (a worker's connection lives on)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = %s", (RUN_MEMORY,))
+        cursor.execute("SET maintenance_work_mem = %s", (RUN_MEMORY,))
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
+            cursor.execute("RESET maintenance_work_mem")
 
 
 def _try_lock(source_id: int) -> bool:
@@ -364,12 +381,7 @@ def _publish_first(source, run, label, staging, staged_keys, srid, layer, datase
     progress(95, "indexing attributes")
     # Plain CREATE INDEX: it blocks writers only (none: this run holds the source's lock), never readers, and
     # reads the table once where CONCURRENTLY reads it twice and waits for every older transaction.
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = %s", (INDEX_MEMORY,))
-        try:
-            index_attributes(published.table_schema, published.table_name, concurrently=False)
-        finally:
-            cursor.execute("RESET maintenance_work_mem")
+    index_attributes(published.table_schema, published.table_name, concurrently=False)
     clock["index"] = time.perf_counter()
     timings = _seconds(clock, "read", "check", "publish", "index")
     SourceRun.objects.filter(pk=run.pk).update(report={**SourceRun.objects.get(pk=run.pk).report, **timings})
