@@ -95,3 +95,20 @@ def test_delete_dataset_removes_a_source_that_never_published(db, parcels):
     assert not Dataset.objects.filter(slug=source.slug).exists()
     call_command("delete_dataset", source.slug)
     assert not Source.objects.filter(pk=source.pk).exists(), "the slug is free to be registered again"
+
+
+def test_the_extent_follows_moved_and_removed_features_and_stays_when_only_attributes_change(db, parcels):
+    source = register(parcels)
+    assert harvest(source.pk).status == "succeeded"
+    first = Dataset.objects.get(slug=source.slug).extent.extent
+    parcels.sql("UPDATE {t} SET \"diện_tích\" = \"diện_tích\" + 1")  # attributes only: nothing to measure again
+    assert counts(harvest(source.pk)) == ("succeeded", "", (0, PARCELS, 0))
+    assert Dataset.objects.get(slug=source.slug).extent.extent == first
+    parcels.sql("UPDATE {t} SET hinh = ST_Translate(hinh, 3000, 0) WHERE ma_thua = 'NK-0001'")  # moved east 3 km
+    assert counts(harvest(source.pk)) == ("succeeded", "", (0, 1, 0))
+    moved = Dataset.objects.get(slug=source.slug).extent.extent
+    assert moved[2] > first[2] + 0.02, (first, moved)
+    parcels.sql("DELETE FROM {t} WHERE ma_thua = 'NK-0001'")
+    assert counts(harvest(source.pk)) == ("succeeded", "", (0, 0, 1))
+    dataset = Dataset.objects.get(slug=source.slug)
+    assert dataset.extent.extent[2] < moved[2] - 0.02 and dataset.feature_count == PARCELS - 1

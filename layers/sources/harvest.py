@@ -45,7 +45,7 @@ from layers.sources.services import source_label
 log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x5D10C  # first key of pg_advisory_lock(int, int): one run per source (0x5D10B: import owners)
 STAGING_PREFIX = "src_"
-SCRATCH = ("keys", "remote", "diff", "gone", "plan", "same")  # suffixes of a run's scratch tables
+SCRATCH = ("keys", "remote", "remote_chunks", "diff", "gone", "plan", "same")  # suffixes of a run's scratch tables
 RUN_MEMORY = "256MB"  # work_mem and maintenance_work_mem of a run's session (the server's defaults: 4MB, 64MB)
 
 
@@ -116,12 +116,14 @@ def _session_memory():
     with connection.cursor() as cursor:
         cursor.execute("SET work_mem = %s", (RUN_MEMORY,))
         cursor.execute("SET maintenance_work_mem = %s", (RUN_MEMORY,))
+        cursor.execute("SET random_page_cost = 1.1")  # the key table is in memory: look a few keys up by index
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET work_mem")
             cursor.execute("RESET maintenance_work_mem")
+            cursor.execute("RESET random_page_cost")
 
 
 def _try_lock(source_id: int) -> bool:
@@ -210,8 +212,8 @@ def _read_postgres(source, label, staging, names, dataset, progress):
         if by_version:
             progress(5, "comparing keys and row versions")
             sector.copy_versions(names["remote"], shape, key)
-            sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
-            diff = sync.diff_versions(source, names["remote"], names["diff"], names["gone"])
+            sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique, empties=False)
+            diff = sync.diff_versions(source, names["remote"], names["diff"], names["gone"], label, key)
         else:
             progress(5, "comparing keys and hashes")
             sector.copy_keys(names["remote"], shape, key, shape.srid)
@@ -226,6 +228,7 @@ def _read_postgres(source, label, staging, names, dataset, progress):
                 keys = [k for (k,) in cursor.fetchall()]
             sector.copy_rows(staging, shape, key, shape.srid, keys, sector.key_type(shape, key))
         sync.split_keys(staging, names["keys"])
+        sync.analyse(names["keys"])  # a few rows to look up among a million: the planner has to know it
         if by_version:
             same = sync.set_aside_unchanged(source.pk, staging, names["keys"], names["same"])
             diff = sync.Diff(diff.added, diff.changed - same, diff.removed)

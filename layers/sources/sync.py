@@ -62,13 +62,15 @@ def check_schema(label: str, published: list[dict], found: list[dict]) -> None:
                            f"have{kept}")
 
 
-def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Composable, unique: bool = False) -> None:
+def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Composable, unique: bool = False,
+               empties: bool = True) -> None:
     """Every row needs a key, and no two rows the same one: a run names what is wrong and writes nothing.
-    `unique`: the key is the source table's primary key, so only empty strings remain to be found."""
-    (empty,) = _rows(sql.SQL("SELECT count(*) FROM {t} WHERE {k} IS NULL OR btrim({k}) = ''").format(
-        t=table, k=key_column))[0]
-    if empty:
-        raise SourceFailed(f"{label}: key field {key!r} is empty in {empty} row(s); every feature needs a key")
+    `unique`: the key is the source table's primary key, so only empty strings remain to be found.
+    `empties=False`: the caller finds the empty keys itself (diff_versions, among the few new keys)."""
+    if empties:
+        (empty,) = _rows(sql.SQL("SELECT count(*) FROM {t} WHERE {k} IS NULL OR btrim({k}) = ''").format(
+            t=table, k=key_column))[0]
+        _refuse_empty(label, key, empty)
     if unique:
         return
     duplicates = _rows(sql.SQL("SELECT {k}, count(*) FROM {t} GROUP BY {k} HAVING count(*) > 1 "
@@ -81,6 +83,11 @@ def check_keys(label: str, table: sql.Composable, key: str, key_column: sql.Comp
                            f"({examples})")
 
 
+def _refuse_empty(label: str, key: str, empty: int) -> None:
+    if empty:
+        raise SourceFailed(f"{label}: key field {key!r} is empty in {empty} row(s); every feature needs a key")
+
+
 def split_keys(staging: str, keys_table: str) -> None:
     """Move each staged row's key text, hash and xmin into `keys_table` (fid, key, hash, version: the xmin) and out of the data
     columns."""
@@ -89,6 +96,10 @@ def split_keys(staging: str, keys_table: str) -> None:
         vc=sql.Identifier(VERSION_COLUMN)))
     _execute(sql.SQL("ALTER TABLE {} DROP COLUMN {}, DROP COLUMN {}, DROP COLUMN {}").format(
         staged(staging), sql.Identifier(KEY_COLUMN), sql.Identifier(HASH_COLUMN), sql.Identifier(VERSION_COLUMN)))
+
+
+def analyse(table: str) -> None:
+    _execute(sql.SQL("ANALYZE {}").format(staged(table)))
 
 
 def ensure_versions(source_id: int) -> None:
@@ -123,14 +134,21 @@ def diff_keys(source: Source, remote_keys: str, diff_table: str, removed_table: 
     return Diff(added, changed, removed)
 
 
-def diff_versions(source: Source, remote_versions: str, candidates_table: str, removed_table: str) -> Diff:
+def diff_versions(source: Source, remote_versions: str, candidates_table: str, removed_table: str, label: str,
+                  key: str) -> Diff:
     """A table's re-harvest: the keys that are new or whose row has a new version (xmin) are candidates (key,
-    fid or NULL), to be fetched and told apart by hash; keys gone are removed. One pass over both key sets."""
+    fid or NULL), to be fetched and told apart by hash; keys gone are removed. One pass over both key sets.
+
+    An empty key can only be among the new keys (the stored ones were checked), and a NULL one matches no stored
+    key: both are counted here, among the few candidates, rather than in a scan of every key."""
     _execute(sql.SQL(
         "CREATE UNLOGGED TABLE {d} AS SELECT coalesce(r.key, k.key) AS key, k.fid, r.key IS NULL AS gone "
         "FROM {r} r FULL JOIN {sk} k ON k.key = r.key "
         "WHERE r.key IS NULL OR k.key IS NULL OR k.version IS DISTINCT FROM r.version").format(
         d=staged(candidates_table), r=staged(remote_versions), sk=keys_table(source.pk)))
+    (empty,), = _rows(sql.SQL("SELECT count(*) FROM {} WHERE key IS NULL OR (NOT gone AND btrim(key) = '')").format(
+        staged(candidates_table)))
+    _refuse_empty(label, key, empty)
     _execute(sql.SQL("CREATE UNLOGGED TABLE {g} AS SELECT key, fid FROM {d} WHERE gone").format(
         g=staged(removed_table), d=staged(candidates_table)))
     _execute(sql.SQL("DELETE FROM {} WHERE gone").format(staged(candidates_table)))
@@ -225,6 +243,11 @@ def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, remov
                      "SELECT %s, %s, %s, g.key, g.fid, 'removed', {old}, NULL FROM {g} g JOIN {p} p ON p.fid = g.fid")
              .format(c=CHANGES, old=_properties("p", columns, srid), g=gone, p=published), args)
     _log_new(args, plan, stage, published, columns, geometry_sql, srid)
+    # Before the writes: did any feature come, go or move? If not, the extent and districts stay as they are.
+    (reshaped,), = _rows(sql.SQL(
+        "SELECT (SELECT count(*) FROM {g}) + (SELECT count(*) FROM {k} k JOIN {s} s ON s.fid = k.staging_fid "
+        "LEFT JOIN {p} p ON p.fid = k.fid WHERE k.added OR p.geom IS NULL OR NOT ({geom} = p.geom))").format(
+        g=gone, k=plan, s=stage, p=published, geom=geometry_sql))
     _execute(sql.SQL("DELETE FROM {p} WHERE fid IN (SELECT fid FROM {g})").format(p=published, g=gone))
     # (a one-element column list would need ROW(): "SET (a) = (b)" is refused, so no list form)
     assignments = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), v) for c, v in zip(
@@ -240,7 +263,7 @@ def apply(run: SourceRun, dataset: Dataset, staging: str, plan_table: str, remov
                      "AND NOT k.added").format(sk=keys, k=plan))
     _execute(sql.SQL("INSERT INTO {sk} (key, hash, fid, version) SELECT key, hash, fid, version FROM {k} WHERE added")
              .format(sk=keys, k=plan))
-    return measure_published(dataset, label)
+    return measure_published(dataset, label, same_shapes=not reshaped)
 
 
 def _log_new(args, plan, stage, published, columns, geometry_sql, srid) -> None:
@@ -254,17 +277,28 @@ def _log_new(args, plan, stage, published, columns, geometry_sql, srid) -> None:
         k=plan, s=stage, pub=published), args)
 
 
-def measure_published(dataset: Dataset, label: str) -> dict:
-    """The facts the registry keeps about the published table, measured again after a write."""
+def measure_published(dataset: Dataset, label: str, same_shapes: bool = False) -> dict:
+    """The facts the registry keeps about the published table, measured again after a write. `same_shapes`: no
+    feature was added, removed or moved (attributes only), so the count, extent and districts are as they were
+    and the table is not scanned again for them."""
     published = table_ident(dataset.table_schema, dataset.table_name)
+    if same_shapes:
+        facts = {"feature_count": dataset.feature_count}
+        _time_range(dataset, published, facts)
+        return facts
     count, box = _rows(sql.SQL("SELECT count(*), ST_Extent(geom)::text FROM {}").format(published))[0]
     facts = {"feature_count": count}
     if box:
         minx, miny, maxx, maxy = wgs84_extent(parse_box(box), dataset.storage_srid, label)
         facts["extent"] = Polygon.from_bbox((minx, miny, maxx, maxy))
     facts["districts"] = districts_covered(published, dataset.storage_srid)
+    _time_range(dataset, published, facts)
+    return facts
+
+
+def _time_range(dataset: Dataset, published, facts: dict) -> None:
+    """The time field's range (its attribute index answers min and max without a scan)."""
     if dataset.time_field:
         (begin, end), = _rows(sql.SQL("SELECT min({c})::timestamptz, max({c})::timestamptz FROM {t}").format(
             c=sql.Identifier(dataset.time_field), t=published))
         facts.update(temporal_begin=begin, temporal_end=end)
-    return facts
