@@ -372,10 +372,9 @@ def ensure_peers() -> dict:
 def ensure_wrk() -> str:
     if not shutil.which("wrk"):
         log("installing wrk (apt-get install -y wrk)")
-        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]  # wait for another session's apt-get, don't fail
-        if subprocess.run([*apt, "install", "-y", "wrk"], stdout=subprocess.DEVNULL).returncode != 0:
-            run([*apt, "update"], stdout=subprocess.DEVNULL)
-            run([*apt, "install", "-y", "wrk"], stdout=subprocess.DEVNULL)
+        if subprocess.run(["apt-get", "install", "-y", "wrk"], stdout=subprocess.DEVNULL).returncode != 0:
+            run(["apt-get", "update"], stdout=subprocess.DEVNULL)
+            run(["apt-get", "install", "-y", "wrk"], stdout=subprocess.DEVNULL)
     return subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()
 
 
