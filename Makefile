@@ -33,7 +33,7 @@ db: setup
 data: db
 	@$(PY) manage.py load_default_datasets
 	@$(PY) manage.py ensure_admin
-	@$(PY) manage.py sample_sector
+	@$(PY) manage.py sample_sector || echo "[sdi] warning: the sample sector database could not be set up (see above; e.g. DATABASE_URL's role may not create databases); the SDI runs without it"
 
 run: data
 	@echo ""
