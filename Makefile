@@ -1,5 +1,6 @@
 # Cần Thơ SDI — the two commands a new user needs:
-#   make run    set everything up (Debian packages, .venv, PostGIS, demo data, admin) and serve on :8000
+#   make run    set everything up (Debian packages, .venv, PostGIS, demo data, admin, the sample sector database
+#               kept in sync) and serve on :8000
 #   make test   the same set-up, then the whole test suite against that real PostGIS
 .PHONY: run test setup db data stop-db clean help
 
@@ -32,6 +33,7 @@ db: setup
 data: db
 	@$(PY) manage.py load_default_datasets
 	@$(PY) manage.py ensure_admin
+	@$(PY) manage.py sample_sector || echo "[sdi] warning: the sample sector database could not be set up (see above; e.g. DATABASE_URL's role may not create databases); the SDI runs without it"
 
 run: data
 	@echo ""

@@ -30,6 +30,7 @@ SDI_SOURCE_KEY          Fernet key that encrypts the passwords of sector databas
                         derived from SDI_SECRET_KEY; set it in production, so rotating the secret key keeps them)
 SDI_SOURCE_CONNECT_TIMEOUT / SDI_SOURCE_STATEMENT_TIMEOUT  seconds to reach a sector database (10) and for any one
                         statement on it (600)
+SDI_SAMPLE_SECTOR_DB    the sample sector database `make run` creates beside the SDI's (default sdi_sector_ninhkieu)
 SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
 
 Read by `manage.py ensure_admin` only, so that no server process keeps an admin password in its settings:
@@ -231,6 +232,7 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 # Sources kept in sync (layers/sources/): the key that encrypts sector passwords, and timeouts on a sector database.
 SDI_SOURCE_KEY = os.environ.get("SDI_SOURCE_KEY", "").strip()
 SDI_SOURCE_CONNECT_TIMEOUT = int(os.environ.get("SDI_SOURCE_CONNECT_TIMEOUT", "10"))
+SDI_SAMPLE_SECTOR_DB = os.environ.get("SDI_SAMPLE_SECTOR_DB", "sdi_sector_ninhkieu")  # manage.py sample_sector
 SDI_SOURCE_STATEMENT_TIMEOUT = int(os.environ.get("SDI_SOURCE_STATEMENT_TIMEOUT", "600"))
 # The OGC API provider's tuning; it reads no environment itself (sdi/ogcapi/config.py hands it these).
 SDI_SERVING = ServingOptions(

@@ -17,9 +17,10 @@ PATHS_LUA = Path(__file__).resolve().with_name("paths.lua")
 def ensure_wrk() -> str:
     if not shutil.which("wrk"):
         log("installing wrk (apt-get install -y wrk)")
-        if subprocess.run(["apt-get", "install", "-y", "wrk"], stdout=subprocess.DEVNULL).returncode != 0:
-            run(["apt-get", "update"], stdout=subprocess.DEVNULL)
-            run(["apt-get", "install", "-y", "wrk"], stdout=subprocess.DEVNULL)
+        apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]  # wait for another session's apt-get, don't fail
+        if subprocess.run([*apt, "install", "-y", "wrk"], stdout=subprocess.DEVNULL).returncode != 0:
+            run([*apt, "update"], stdout=subprocess.DEVNULL)
+            run([*apt, "install", "-y", "wrk"], stdout=subprocess.DEVNULL)
     return subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0].strip()
 
 

@@ -9,6 +9,7 @@ import threading
 from http import HTTPStatus
 
 from psycopg import errors
+from psycopg.adapt import Loader
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 from pygeoapi.provider.base import ProviderConnectionError, ProviderInvalidQueryError, ProviderQueryError
@@ -53,9 +54,9 @@ def connection_pool(conninfo: str, size: int = ServingOptions.pool_size) -> Conn
                     min_size=1,
                     max_size=size,
                     kwargs={"autocommit": True},
-                    # After a database restart every idle connection is dead: test each one as it is handed
-                    # out (one round trip) and replace it, rather than fail the request that draws it.
-                    check=ConnectionPool.check_connection,
+                    # No test of each connection as it is handed out: that was one more round trip per page.
+                    # After a database restart every idle connection is dead; `fetch` then tests them all once
+                    # and retries (see there).
                     timeout=10,  # seconds to wait for a connection (during an outage: then a 503)
                     name="sdi-provider",
                     open=True,
@@ -72,17 +73,29 @@ def close_pools() -> None:
         _pools.clear()
 
 
-def fetch(pool: ConnectionPool, query, params=()) -> list[tuple]:
-    """Run a read; one lost connection is retried on another (every query here is a read, so a retry is
-    safe), so that no request fails once the database is back."""
+class TextAsBytes(Loader):
+    """A text column as the UTF-8 bytes PostgreSQL sent: a page's JSON (~0.5 MB for 1000 parcels) goes into the
+    HTTP response as it came, instead of being decoded into a str and encoded back."""
+
+    def load(self, data) -> bytes:
+        return bytes(data)
+
+
+def fetch(pool: ConnectionPool, query, params=(), text_as_bytes: bool = False) -> list[tuple]:
+    """Run a read. A lost connection (a database restart kills every idle one in the pool) makes the pool test
+    its idle connections and replace the dead ones, then the read is retried once (every query here is a
+    read, so a retry is safe): no request fails once the database is back, and no request pays a round trip
+    to test its connection beforehand."""
     try:
         try:
-            return _fetch_once(pool, query, params)
+            return _fetch_once(pool, query, params, text_as_bytes)
         except errors.OperationalError as exc:
             if isinstance(exc, (errors.QueryCanceled, PoolTimeout)):  # no connection lost: a retry won't help
                 raise
-            log.warning("database connection lost (%s); retrying once", (str(exc).strip() or "?").splitlines()[0])
-            return _fetch_once(pool, query, params)
+            log.warning("database connection lost (%s); testing the pool's connections and retrying once",
+                        (str(exc).strip() or "?").splitlines()[0])
+            pool.check()
+            return _fetch_once(pool, query, params, text_as_bytes)
     except errors.QueryCanceled:
         raise ProviderQueryError(user_msg="query took too long and was cancelled") from None
     except errors.DataError as exc:
@@ -100,8 +113,10 @@ def fetch(pool: ConnectionPool, query, params=()) -> list[tuple]:
         raise DatabaseUnavailable(user_msg="database unavailable, try again shortly") from None
 
 
-def _fetch_once(pool: ConnectionPool, query, params):
+def _fetch_once(pool: ConnectionPool, query, params, text_as_bytes: bool):
     with pool.connection() as conn:
         with conn.cursor(row_factory=tuple_row) as cursor:
+            if text_as_bytes:
+                cursor.adapters.register_loader("text", TextAsBytes)
             cursor.execute(query, params)
             return cursor.fetchall()

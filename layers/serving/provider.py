@@ -77,7 +77,7 @@ class PostGISProvider(BaseProvider):
             table, page_condition, page_sql.order_by(table, sortby),
             page_sql.feature_sql(table, select_properties, skip_geometry, self._output_srid(crs_transform_spec)),
             limit, offset, as_text=raw)
-        features, returned, last_id, more = self._fetch(query, params)[0]
+        features, returned, last_id, more = self._fetch(query, params, text_as_bytes=raw)[0]
         if raw:
             hint.outcome.features_json, features = features, []
         collection = {"type": "FeatureCollection", "features": features, "numberReturned": returned}
@@ -130,5 +130,5 @@ class PostGISProvider(BaseProvider):
         except (TypeError, ValueError):
             raise ProviderItemNotFoundError(user_msg=f"item {identifier} not found") from None
 
-    def _fetch(self, query, params=()):
-        return fetch(self.pool, query, params)
+    def _fetch(self, query, params=(), text_as_bytes=False):
+        return fetch(self.pool, query, params, text_as_bytes)

@@ -41,6 +41,9 @@ class SourceForm(forms.ModelForm):
         self.fields["key_field"].required = False
         if self.instance.pk:
             self.fields["slug"].disabled = self.fields["kind"].disabled = True
+            # a token in the URL is a credential: shown as ***, and kept when the field comes back unchanged
+            self.initial["url"] = services.public_url(self.instance.url) if self.instance.url else ""
+            self.fields["url"].help_text = "values of a token or key in the URL show as ***; leave them so to keep them"
             self.fields["every_text"].initial = services.format_every(self.instance.every)
             self.fields["crs"].initial = f"EPSG:{self.instance.srid}" if self.instance.srid else ""
             self.fields["title"].initial = self.instance.metadata.get("title_vi", "")
@@ -135,7 +138,9 @@ class SourceAdmin(admin.ModelAdmin):
             saved = services.register_source(user=request.user, enabled=form.cleaned_data.get("enabled", True), **data)
             obj.pk = saved.pk
             return
-        changes = {"url": data["url"], "table": data["table"], "key_field": data["key"], "every": data["every"],
+        stored = Source.objects.get(pk=obj.pk)
+        url = stored.url if data["url"] == services.public_url(stored.url) else data["url"]
+        changes = {"url": url, "table": data["table"], "key_field": data["key"], "every": data["every"],
                    "srid": data["crs"], "enabled": form.cleaned_data.get("enabled", True)}
         if obj.kind != Source.Kind.POSTGRES:
             changes.pop("table")
@@ -145,7 +150,7 @@ class SourceAdmin(admin.ModelAdmin):
             changes["dsn"] = data["dsn"]
         if data["metadata"]:
             changes["metadata"] = data["metadata"]
-        services.update_source(Source.objects.get(pk=obj.pk), request.user, changes)
+        services.update_source(stored, request.user, changes)
 
     def get_urls(self):
         return [path("<int:source_id>/run/", self.admin_site.admin_view(require_POST(self.run_view)),
@@ -167,10 +172,6 @@ class SourceAdmin(admin.ModelAdmin):
                 queued = services.request_run(source, request.user)
             except ImportRefused as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-                continue
-            except NotImplementedError:
-                self.message_user(request, "the task queue cannot take runs yet: run `manage.py harvest "
-                                           f"{source.slug}` on the server", messages.ERROR)
                 continue
             self.message_user(request, f"{source.slug}: run queued" if queued else
                               f"{source.slug}: a run is already queued", messages.SUCCESS)

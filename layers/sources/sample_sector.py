@@ -15,15 +15,13 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from psycopg import sql
+import shapely
 from shapely.geometry import shape
-from shapely.ops import transform
 
 from layers.crs import CANTHO_DEFAULT_SRID
 from layers.crs.transformers import transformer
 from sdi.database import connection_kwargs
 
-DATABASE = "sdi_sector_ninhkieu"
-READER_ROLE = "ninhkieu_land_reader"
 SCHEMA, TABLE = "dia_chinh", "thua_dat"
 DISTRICT_NAME = "Quận Ninh Kiều"
 DISTRICT_CODE = "916"  # GSO code of Ninh Kiều
@@ -47,6 +45,15 @@ class SampleSector:
     parcels: int
 
 
+def database() -> str:
+    """The sample database's name (SDI_SAMPLE_SECTOR_DB); its read-only role is named after it."""
+    return settings.SDI_SAMPLE_SECTOR_DB
+
+
+def reader_role() -> str:
+    return f"{database()}_reader"
+
+
 def _admin_connection(dbname: str, autocommit: bool = True) -> psycopg.Connection:
     """The SDI's own role (a superuser in the project-local cluster) on another database of the same server."""
     return psycopg.connect(**connection_kwargs(dbname=dbname, autocommit=autocommit,
@@ -58,20 +65,22 @@ def _ninh_kieu_boundary_vn2000() -> bytes:
                           .read_text(encoding="utf-8"))["features"]
     district = next(f for f in features if f["properties"]["name"] == DISTRICT_NAME)
     to_vn2000 = transformer("EPSG:4326", f"EPSG:{CANTHO_DEFAULT_SRID}")  # latitude first, as EPSG:4326 says
-    return transform(lambda lon, lat: to_vn2000.transform(lat, lon), shape(district["geometry"])).wkb
+    return shapely.transform(shape(district["geometry"]), lambda lon, lat: to_vn2000.transform(lat, lon),
+                             interleaved=False).wkb
 
 
 def create_sample_sector(*, reset: bool = False) -> SampleSector:
     """Create the sample database and its read-only role (the role gets a new password each time); the parcels are
     made once and kept, edits included, unless `reset`."""
+    name, role = database(), reader_role()
     with _admin_connection("postgres") as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8'").format(sql.Identifier(DATABASE)))
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8'").format(sql.Identifier(name)))
         password = secrets.token_urlsafe(24)
-        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone()
+        exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
         admin.execute(sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(
-            sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(READER_ROLE), sql.Literal(password)))
-    with _admin_connection(DATABASE, autocommit=False) as db:
+            sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(role), sql.Literal(password)))
+    with _admin_connection(name, autocommit=False) as db:
         db.execute("SET client_min_messages = warning")
         db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
@@ -80,12 +89,12 @@ def create_sample_sector(*, reset: bool = False) -> SampleSector:
             db.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
         if db.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.{TABLE}",)).fetchone()[0] is None:
             _make_parcels(db, table)
-        db.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(READER_ROLE)))
-        db.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(table, sql.Identifier(READER_ROLE)))
+        db.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(SCHEMA), sql.Identifier(role)))
+        db.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(table, sql.Identifier(role)))
         parcels = db.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
-    kwargs = connection_kwargs(dbname=DATABASE)
-    dsn = psycopg.conninfo.make_conninfo(host=kwargs["host"], port=kwargs["port"], dbname=DATABASE,
-                                         user=READER_ROLE, password=password)
+    kwargs = connection_kwargs(dbname=name)
+    dsn = psycopg.conninfo.make_conninfo(host=kwargs["host"], port=kwargs["port"], dbname=name, user=role,
+                                         password=password)
     return SampleSector(dsn=dsn, table=f"{SCHEMA}.{TABLE}", parcels=parcels)
 
 
@@ -145,7 +154,7 @@ def change_parcels(count: int = 10, *, seed: int | None = None) -> Edits:
     that number in two (one new parcel each) and retire as many others, all dated today."""
     seed = secrets.randbelow(2**31) if seed is None else seed
     table = sql.Identifier(SCHEMA, TABLE)
-    with _admin_connection(DATABASE, autocommit=False) as db:
+    with _admin_connection(database(), autocommit=False) as db:
         db.execute("SELECT setseed(%s)", (seed / 2**31,))
         changed = db.execute(sql.SQL("""
             UPDATE {t} SET ma_loai_dat = 'TMD', ten_loai_dat = 'Đất thương mại, dịch vụ', ngay_cap_nhat = current_date

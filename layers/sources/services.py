@@ -17,6 +17,7 @@ from layers.models import Dataset
 from layers.registry.services import (GIVEN_METADATA, SLUG_RE, DatasetMetadata, PermissionRefused, RequestRefused,
                                       can_modify, check_metadata_values)
 from layers.sources import credentials
+from layers.sources.remote.http import public_url  # a URL as it may be shown: no password, no token
 from layers.sources.models import Source, SourceRun
 
 EVERY_RE = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -223,15 +224,6 @@ def source_label(source: Source) -> str:
     if source.kind == Source.Kind.POSTGRES:
         return f"source {source.slug} ({credentials.label(source.dsn)} {source.table})"
     return f"source {source.slug} ({public_url(source.url)})"
-
-
-def public_url(url: str) -> str:
-    """A URL without user name or password."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
-        parts = parts._replace(netloc=host)
-    return parts.geturl()
 
 
 def run_summary(run: SourceRun) -> dict:

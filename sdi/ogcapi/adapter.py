@@ -155,12 +155,15 @@ class ProviderLinks(list):
 EMPTY_FEATURES = '"features":[]'
 
 
-def splice_features(response: HttpResponse, features_json: str) -> None:
-    """Put PostGIS's features JSON into pygeoapi's FeatureCollection, whose `features` it left empty."""
-    body = response.content.decode("utf-8")
-    if body.count(EMPTY_FEATURES) != 1:  # never guess: pygeoapi's output changed shape
+def splice_features(response: HttpResponse, features_json: bytes) -> None:
+    """Put PostGIS's features JSON (UTF-8 bytes) into pygeoapi's FeatureCollection, whose `features` it left
+    empty: bytes joined to bytes, with no decoding of the page."""
+    body = response.content
+    marker = EMPTY_FEATURES.encode()
+    if body.count(marker) != 1:  # never guess: pygeoapi's output changed shape
         raise RuntimeError("cannot find the empty features array in pygeoapi's items response")
-    response.content = body.replace(EMPTY_FEATURES, f'"features":{features_json}').encode("utf-8")
+    head, _, tail = body.partition(marker)
+    response.content = b"".join((head, b'"features":', features_json, tail))
 
 
 # -- 6. CQL2 JSON on GET -----------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 import psycopg
-from psycopg import sql
 from psycopg.types.numeric import Int8
 from pygeoapi import l10n
 from pygeoapi.api import API, SYSTEM_LOCALE, APIRequest, apply_gzip
@@ -38,14 +37,10 @@ from pygeoapi.provider.base import ProviderGenericError, ProviderTypeError
 from pygeoapi.util import to_json
 from pyproj.exceptions import CRSError
 
-from layers.models import RegistryVersion
 from layers.registry.services import current_registry_version
-from sdi.ogcapi.api_cache import get_api
+from sdi.ogcapi.api_cache import REGISTRY_VERSION_SQL, get_api  # the version: evaluated with the feature here
 from sdi.ogcapi.config import database_definition
 
-# What layers.registry.services.current_registry_version reads, as an expression the provider evaluates with the feature.
-REGISTRY_VERSION_SQL = sql.SQL("(SELECT coalesce(max(value), 0) FROM {} WHERE id = 1)").format(
-    sql.Identifier(RegistryVersion._meta.db_table)).as_string(None)
 VARY = ("Authorization", "Cookie", "Accept", "Accept-Language")  # as views.execute
 MAX_COLLECTIONS = 64  # (base URL, collection) pairs; least recently used are dropped
 MAX_BIGINT = 2**63 - 1  # larger ids are no row of ours; the ordinary path answers 404

@@ -4,12 +4,13 @@ from rest_framework import serializers
 
 from layers.registry.api.serializers import absolute, messages, text
 from layers.sources.models import FeatureChange, Source, SourceRun
-from layers.sources.services import format_every
+from layers.sources.services import format_every, public_url
 
 
 class SourceSerializer(serializers.ModelSerializer):
     """A source as its managers see it: never the password (only whether one is stored)."""
 
+    url = serializers.SerializerMethodField()
     every = serializers.SerializerMethodField()
     crs = serializers.SerializerMethodField()
     has_password = serializers.SerializerMethodField()
@@ -22,6 +23,9 @@ class SourceSerializer(serializers.ModelSerializer):
         fields = ("slug", "kind", "url", "dsn", "has_password", "table", "key_field", "every", "crs", "metadata",
                   "enabled", "next_run_at", "created_by", "created", "updated", "last_run", "links")
         read_only_fields = fields
+
+    def get_url(self, source):
+        return public_url(source.url) if source.url else ""
 
     def get_every(self, source):
         return format_every(source.every) or None
