@@ -70,3 +70,14 @@ def parcels(sector_database):
     table = SectorTable()
     yield table
     table.close()
+
+
+def forget_sources(prefix: str) -> None:
+    """Delete the datasets (with their sources, runs and change logs) and the sources a test module made."""
+    from layers.models import Dataset
+    from layers.registry.services import delete_dataset
+    from layers.sources.models import Source
+
+    for slug in Dataset.objects.filter(slug__startswith=prefix).values_list("slug", flat=True):
+        delete_dataset(slug)
+    Source.objects.filter(slug__startswith=prefix).delete()

@@ -10,11 +10,11 @@ from django.db import connection
 from psycopg import sql
 
 from layers.models import Dataset
-from layers.registry.services import delete_dataset
 from layers.sources.harvest import harvest
 from layers.sources.models import FeatureChange, Source
 from layers.sources import services
 from layers.sources.services import register_source
+from tests.sources_sector import forget_sources
 from tests.test_sources_remote import TOKEN, FixtureServer, features, geojson, serve_wfs
 
 PREFIX = "srcr-"
@@ -23,9 +23,7 @@ PREFIX = "srcr-"
 @pytest.fixture
 def db(committed_db):
     yield
-    for slug in Dataset.objects.filter(slug__startswith=PREFIX).values_list("slug", flat=True):
-        delete_dataset(slug)
-    Source.objects.filter(slug__startswith=PREFIX).delete()
+    forget_sources(PREFIX)
 
 
 @pytest.fixture

@@ -19,14 +19,14 @@ from django.db import connection
 from psycopg import sql
 
 from layers.models import Dataset
-from layers.registry.services import current_registry_version, delete_dataset
+from layers.registry.services import current_registry_version
 from layers.sources.harvest import LOCK_NAMESPACE, SourceBusy, harvest, reap_interrupted_runs
 from layers.sources.models import FeatureChange, Source, SourceRun, keys_table
 from layers.sources.schedule import due_source_ids
 from layers.sources.services import register_source
 from tests.conftest import REPO, database_url_for_servers
 from tests.sources_sector import (PARCELS, SECTOR_DB, SectorTable, admin_kwargs, parcels,  # noqa: F401
-                                  sector_database, sector_dsn)
+                                  forget_sources, sector_database, sector_dsn)
 
 PREFIX = "src-"
 
@@ -34,9 +34,7 @@ PREFIX = "src-"
 @pytest.fixture
 def db(committed_db):
     yield
-    for slug in Dataset.objects.filter(slug__startswith=PREFIX).values_list("slug", flat=True):
-        delete_dataset(slug)
-    Source.objects.filter(slug__startswith=PREFIX).delete()
+    forget_sources(PREFIX)
 
 
 def new_slug() -> str:
