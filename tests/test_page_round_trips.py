@@ -8,7 +8,6 @@ import time
 import psycopg
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +16,7 @@ from layers.serving.hints import PageHint, current_page_hint
 from layers.serving.provider import PostGISProvider
 from sdi.database import connection_kwargs
 from sdi.ogcapi import api_cache
+from tests.test_provider import districts_definition
 
 DISTRICTS = "mekong-delta-districts-population-2009"
 
@@ -25,15 +25,7 @@ DISTRICTS = "mekong-delta-districts-population-2009"
 def definition(django_db_setup):
     """A provider with a pool of its own (its statement timeout differs from every other test's), so that
     killing its connections touches no other test."""
-    db = settings.DATABASES["default"]
-    return {
-        "name": "layers.serving.provider.PostGISProvider", "type": "feature",
-        "data": {"host": db["HOST"], "port": db["PORT"], "dbname": db["NAME"], "user": db["USER"],
-                 "password": db["PASSWORD"]},
-        "table": f"{settings.SDI_DATA_SCHEMA}.mekong_delta_districts_population_2009",
-        "id_field": "fid", "geom_field": "geom", "storage_crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-        "serving": {"statement_timeout_ms": 29_417, "pool_size": 3},
-    }
+    return districts_definition(serving={"statement_timeout_ms": 29_417, "pool_size": 3})
 
 
 def terminate(pids: list[int] | None = None) -> int:

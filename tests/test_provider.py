@@ -14,9 +14,8 @@ from layers.models import Dataset
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def definition(django_db_setup):
-    """The same shape as a definition for pygeoapi's PostgreSQL provider."""
+def districts_definition(**extra) -> dict:
+    """A provider definition of the Mekong districts table, in the shape of pygeoapi's PostgreSQL provider's."""
     db = settings.DATABASES["default"]
     return {
         "name": "layers.serving.provider.PostGISProvider", "type": "feature",
@@ -25,7 +24,13 @@ def definition(django_db_setup):
         "table": f"{settings.SDI_DATA_SCHEMA}.mekong_delta_districts_population_2009",
         "id_field": "fid", "geom_field": "geom",
         "storage_crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        **extra,
     }
+
+
+@pytest.fixture
+def definition(django_db_setup):
+    return districts_definition()
 
 
 def test_works_without_precomputed_fields_or_count(definition):
