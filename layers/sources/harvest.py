@@ -209,18 +209,29 @@ def _read_postgres(source, label, staging, names, dataset, progress):
         _check_same_crs(label, dataset, shape.srid)
         sync.ensure_versions(source.pk)
         by_version = _comparable(source.sector_state, versions.state)
-        if by_version:
+        diff = None
+        if by_version and unique and _recent_comparable(source.sector_state, versions.state):
+            progress(5, "reading the rows written since the last run")
+            sector.copy_recent(names["remote"], shape, key, source.sector_state["xmin"])
+            diff = sync.diff_recent(source, names["remote"], names["diff"], names["gone"], label, key,
+                                    source.sector_state["rows"], versions.state["rows"])
+            if diff is None:  # a row may have gone: only every key can tell which
+                sync.drop(names["remote"])
+            else:
+                versions.compared_by = "recent versions"
+        if diff is None and by_version:
             progress(5, "comparing keys and row versions")
             sector.copy_versions(names["remote"], shape, key)
             sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique, empties=False)
             diff = sync.diff_versions(source, names["remote"], names["diff"], names["gone"], label, key)
-        else:
+        elif diff is None:
             progress(5, "comparing keys and hashes")
             sector.copy_keys(names["remote"], shape, key, shape.srid)
             sync.check_keys(label, sync.staged(names["remote"]), key, sql.Identifier("key"), unique)
             diff = sync.diff_keys(source, names["remote"], names["diff"], names["gone"])
             versions.keep = names["remote"] if versions.state else None
-        versions.compared_by, versions.fetched = ("version" if by_version else "hash"), diff.added + diff.changed
+        versions.compared_by = versions.compared_by or ("version" if by_version else "hash")
+        versions.fetched = diff.added + diff.changed
         if diff.added or diff.changed:
             progress(20, f"copying {diff.added + diff.changed} new or changed rows")
             with connection.cursor() as cursor:
@@ -244,6 +255,14 @@ def _comparable(before: dict | None, now: dict | None) -> bool:
     if any(before.get(k) != now.get(k) for k in ("system", "database", "table")):
         return False
     return 0 <= now["xmax"] - before["xmax"] < 2 ** 31
+
+
+def _recent_comparable(before: dict | None, now: dict | None) -> bool:
+    """May this run read only the rows written since the last one? Its snapshot's xmin and row count were
+    stored, and that xmin is less than 2^31 transactions old (age() of a 32-bit xid is exact only so far)."""
+    if not before or not now or before.get("xmin") is None or before.get("rows") is None:
+        return False
+    return 0 <= now["xmax"] - before["xmin"] < 2 ** 31 - 2 ** 20 and before["xmin"] % 2 ** 32 >= 3
 
 
 def _read_remote(source, label, staging, names, dataset, workdir: Path, progress):

@@ -151,14 +151,18 @@ class SectorDatabase:
         """What makes this table's xmin values comparable with the last run's (None for a view): the cluster
         (pg_control_system's identifier, when this role may read it), the database and table oids, and the
         snapshot's 64-bit xmax. A new cluster, a re-created table or a transaction counter that went back or
-        ran 2^31 ahead means the xmins read now may collide with the stored ones, and the run compares hashes."""
+        ran 2^31 ahead means the xmins read now may collide with the stored ones, and the run compares hashes.
+        `xmin` (the oldest transaction still running at this snapshot) and `rows` (the table's row count) let the
+        next run read only the rows written since (copy_recent)."""
         if not shape.versioned:
             return None
         try:
-            database, table, xmax = self.conn.execute(
+            database, table, xmax, xmin = self.conn.execute(
                 "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::bigint, "
                 "to_regclass(format('%%I.%%I', %s::text, %s::text))::oid::bigint, "
-                "txid_snapshot_xmax(txid_current_snapshot())", (self.schema, self.table)).fetchone()
+                "txid_snapshot_xmax(txid_current_snapshot()), txid_snapshot_xmin(txid_current_snapshot())",
+                (self.schema, self.table)).fetchone()
+            (rows,) = self.conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self.qualified)).fetchone()
         except psycopg.Error as exc:
             raise self.failure("cannot read the transaction counter", exc) from None
         system = None
@@ -167,7 +171,7 @@ class SectorDatabase:
                 (system,) = self.conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
         except psycopg.Error:
             pass
-        return {"system": system, "database": database, "table": table, "xmax": xmax}
+        return {"system": system, "database": database, "table": table, "xmax": xmax, "xmin": xmin, "rows": rows}
 
     def _srid_of_rows(self, geometry: str) -> int:
         try:
@@ -277,6 +281,22 @@ class SectorDatabase:
                                    "unnest(c.keys, c.versions) AS r(key, version)").format(
                 t=target, c=table_ident(settings.SDI_STAGING_SCHEMA, chunks)))
             cursor.execute(sql.SQL("DROP TABLE {}").format(table_ident(settings.SDI_STAGING_SCHEMA, chunks)))
+
+    def copy_recent(self, into: str, shape: TableShape, key: str, since: int) -> int:
+        """The key text and xmin of the rows written by a transaction that the snapshot of `since` (its 64-bit
+        xmin) could not see: the only rows that can be new or changed since that run. Returns how many.
+
+        `age(xmin) <= age(since)` compares both with the same current transaction, so the 32-bit wrap-around
+        does not matter while `since` is less than 2^31 transactions old (harvest._recent_comparable); a frozen
+        row's age is the largest there is, so it is never taken. One scan, no key of an untouched row sent."""
+        target = table_ident(settings.SDI_STAGING_SCHEMA, into)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE UNLOGGED TABLE {} (key text, version bigint)").format(target))
+        self._copy(sql.SQL("SELECT {k}::text, {v} FROM {t} WHERE age(xmin) <= age(%s::text::xid)").format(
+            k=sql.Identifier(key), v=self._version(shape), t=self.qualified), target, (str(since % 2 ** 32),))
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(target))
+            return cursor.fetchone()[0]
 
     def key_type(self, shape: TableShape, key: str) -> str:
         """The key's own type when it can be matched as such (so the sector's index on it is used)."""

@@ -98,6 +98,10 @@ def split_keys(staging: str, keys_table: str) -> None:
         staged(staging), sql.Identifier(KEY_COLUMN), sql.Identifier(HASH_COLUMN), sql.Identifier(VERSION_COLUMN)))
 
 
+def drop(table: str) -> None:
+    _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staged(table)))
+
+
 def analyse(table: str) -> None:
     _execute(sql.SQL("ANALYZE {}").format(staged(table)))
 
@@ -156,6 +160,37 @@ def diff_versions(source: Source, remote_versions: str, candidates_table: str, r
         staged(candidates_table)))
     (removed,), = _rows(sql.SQL("SELECT count(*) FROM {}").format(staged(removed_table)))
     return Diff(added, maybe, removed)
+
+
+def diff_recent(source: Source, recent: str, candidates_table: str, removed_table: str, label: str, key: str,
+                rows_before: int, rows_now: int) -> Diff | None:
+    """A table's re-harvest from the rows written since the last run (postgres.SectorDatabase.copy_recent): those
+    with a new key or a new version are candidates (key, fid or NULL), as in diff_versions. None when some row
+    may have gone, which only the full set of keys can tell (the caller then compares every key).
+
+    Every row of the last run's snapshot is either untouched (its xmin is old, so it is not in `recent`), or
+    rewritten (in `recent`, under a key the key table holds), or gone. With unique keys and a key table that
+    holds exactly those rows: gone = rows_before − (rows_now − |recent|) − rewritten. Zero, the usual case,
+    means no key is gone and no untouched key needs to be read."""
+    stored = keys_table(source.pk)
+    (count,), = _rows(sql.SQL("SELECT count(*) FROM {}").format(stored))
+    if count != rows_before:  # rows without geometry were left out: the arithmetic needs every row keyed
+        return None
+    (empty,), = _rows(sql.SQL("SELECT count(*) FROM {} WHERE key IS NULL OR btrim(key) = ''").format(staged(recent)))
+    _refuse_empty(label, key, empty)
+    _execute(sql.SQL(
+        "CREATE UNLOGGED TABLE {d} AS SELECT r.key, k.fid, k.version IS NOT DISTINCT FROM r.version AS same "
+        "FROM {r} r LEFT JOIN {sk} k ON k.key = r.key").format(d=staged(candidates_table), r=staged(recent),
+                                                                sk=stored))
+    (seen, rewritten), = _rows(sql.SQL("SELECT count(*), count(fid) FROM {}").format(staged(candidates_table)))
+    if rows_before - (rows_now - seen) - rewritten != 0:
+        drop(candidates_table)
+        return None
+    _execute(sql.SQL("DELETE FROM {} WHERE same").format(staged(candidates_table)))
+    _execute(sql.SQL("CREATE UNLOGGED TABLE {g} (key text, fid bigint)").format(g=staged(removed_table)))
+    (added, maybe), = _rows(sql.SQL("SELECT count(*) FILTER (WHERE fid IS NULL), count(fid) FROM {}").format(
+        staged(candidates_table)))
+    return Diff(added, maybe, 0)
 
 
 def set_aside_unchanged(source_id: int, staging: str, staged_keys: str, same_table: str) -> int:
