@@ -231,3 +231,22 @@ def test_the_merge_spec_matches_its_members_and_the_national_code_list(samples):
         assert set(codes["map"]) == set(names["map"]), slug
         for value, code in codes["map"].items():
             assert names["map"][value] == land_use_codes.national_name(code), f"{slug}: {value} -> {code}"
+
+
+def test_a_slug_that_real_data_replaced_is_left_alone(samples):
+    sample_source = Dataset.objects.get(slug=STATIONS).source
+    real = "tram_quan_trac_2025.csv (sha256:0123) — Sở TN&MT"
+    Dataset.objects.filter(slug=STATIONS).update(source=real)
+    try:
+        with override_settings(SDI_SAMPLES_DIR=samples):
+            (samples / "tram_quan_trac_nuoc_mat.csv").write_text("ma_tram,lon,lat\nX,105.7,10.0\n")  # a changed file
+            call_command("sample_data", verbosity=0)
+            assert Dataset.objects.get(slug=STATIONS).source == real, "the sample is not imported over real data"
+            assert (samples / "tram_quan_trac_nuoc_mat.csv").read_text().startswith("ma_tram,lon,lat\nX")
+            call_command("sample_data", "--reset", verbosity=0)
+            assert Dataset.objects.get(slug=STATIONS).source == real, "--reset keeps real data"
+            assert Dataset.objects.filter(slug__in=SLUGS).count() == len(SLUGS)
+    finally:
+        Dataset.objects.filter(slug=STATIONS).update(source=sample_source)
+        with override_settings(SDI_SAMPLES_DIR=samples):
+            call_command("sample_data", verbosity=0)  # the sample's own file again

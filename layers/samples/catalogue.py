@@ -128,6 +128,14 @@ class Outcome:
     file_changed: bool
     imported: bool
     features: int | None = None
+    replaced: bool = False  # real data holds the slug now: left alone
+
+
+def replaced_by_real_data(sample: Sample) -> bool:
+    """A dataset under the sample's slug that was not loaded from the sample file (someone uploaded real data, or
+    registered a real source, under that slug): `sample_data` never touches it, --reset included."""
+    source = Dataset.objects.filter(slug=sample.slug).values_list("source", flat=True).first()
+    return source is not None and not source.startswith(f"{sample.filename} (sha256:")
 
 
 def fingerprint(data: bytes) -> str:
@@ -147,6 +155,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 def make_sample(sample: Sample, *, load: bool = True) -> Outcome:
     """Write one sample file (if its bytes changed) and import it (if the published dataset came from other bytes)."""
+    if replaced_by_real_data(sample):
+        return Outcome(sample.slug, False, False, replaced=True)
     data = sample.build()
     changed = write_if_changed(sample.path(), data)
     if not load:
@@ -163,9 +173,12 @@ def make_sample(sample: Sample, *, load: bool = True) -> Outcome:
 
 
 def reset_samples() -> list[str]:
-    """Delete the sample datasets and files (the next run makes them afresh); returns the slugs deleted."""
+    """Delete the sample datasets and files (the next run makes them afresh); returns the slugs deleted. A slug that
+    real data has taken over is left alone."""
     deleted = []
     for sample in SAMPLES:
+        if replaced_by_real_data(sample):
+            continue
         if Dataset.objects.filter(slug=sample.slug).exists():
             delete_dataset(sample.slug)
             deleted.append(sample.slug)

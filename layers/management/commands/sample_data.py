@@ -11,7 +11,8 @@ class Command(BaseCommand):
             "import each through the upload path: " + ", ".join(s.slug for s in SAMPLES) + ". Bình Thủy is a "
             "zipped TCVN3 Shapefile in VN-2000, Cái Răng a WGS 84 GeoPackage, Phong Điền a VN-2000 GeoJSON with "
             "2014 codes, the monitoring readings a GeoJSON with a time field (datetime=), the stations a CSV. "
-            "Deterministic and idempotent: an unchanged file is neither rewritten nor imported again. "
+            "Deterministic and idempotent: an unchanged file is neither rewritten nor imported again, and a slug that "
+            "real data has replaced (its dataset was not loaded from the sample file) is left alone. "
             "The Ninh Kiều member of the land-use merge is `manage.py sample_sector`.")
 
     def add_arguments(self, parser):
@@ -30,6 +31,9 @@ class Command(BaseCommand):
                 outcome = make_sample(sample, load=not no_import)
             except (ImportRefused, RuntimeError) as exc:
                 raise CommandError(f"sample {sample.slug} ({sample.filename}): {exc}") from None
+            if outcome.replaced:
+                bar.write(f"  {sample.slug}: holds data that is not the sample's (real data replaced it); left alone")
+                continue
             state = (f"imported, {outcome.features} features" if outcome.imported
                      else "written" if no_import else "up to date")
             bar.write(f"  {sample.slug}: {sample.path()} {'(new file) ' if outcome.file_changed else ''}{state}")
