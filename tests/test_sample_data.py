@@ -73,6 +73,10 @@ def test_the_four_district_layers_arrive_with_their_own_schemas_and_crss(samples
     for slug in (BINH_THUY, CAI_RANG, PHONG_DIEN):
         dataset = Dataset.objects.get(slug=slug)
         assert dataset.geometry_type == "MultiPolygon" and 1000 < dataset.feature_count < 5000, slug
+    # the loader's district facts: each touches only its own district (Bình Thủy's border strip: Ninh Kiều too)
+    assert set(Dataset.objects.get(slug=BINH_THUY).districts) == {"Quận Bình Thuỷ", "Quận Ninh Kiều"}
+    assert Dataset.objects.get(slug=CAI_RANG).districts == ["Quận Cái Răng"]
+    assert Dataset.objects.get(slug=PHONG_DIEN).districts == ["Huyện Phong Điền"]
     # each keeps its own code list
     assert {v for (v,) in rows(sql.SQL('SELECT DISTINCT "MA_LOAI" FROM {}').format(
         table(Dataset.objects.get(slug=PHONG_DIEN))))} == set(land_use_codes.PHONG_DIEN_2014)
