@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import dj_database_url
 
@@ -82,7 +81,8 @@ def main():
     print(f"files: {len(list(SAMPLES.iterdir()))} in {SAMPLES} ({sizes:.1f} MB)")
     for name, value in medians.items():
         print(f"median {name:32s} {value:6.2f} s")
-    print(f"ratio from scratch / floor: {medians['from scratch (--reset)'] / medians['floor: ogr2ogr of the 5 files']:.2f}×")
+    ratio = medians["from scratch (--reset)"] / medians["floor: ogr2ogr of the 5 files"]
+    print(f"ratio from scratch / floor: {ratio:.2f}×")
 
 
 if __name__ == "__main__":
