@@ -161,6 +161,16 @@ def test_binh_thuy_overlaps_ninh_kieu_along_the_border_and_leaves_one_gap(sample
     assert both > 50
 
 
+def test_every_district_has_stations_and_each_station_lies_in_its_district(samples):
+    stations, districts = Dataset.objects.get(slug=STATIONS), Dataset.objects.get(slug=settings.SDI_DISTRICTS_DATASET)
+    placed = rows(sql.SQL("SELECT d.name, count(*) FILTER (WHERE ST_Within(s.geom, d.geom)), count(*) "
+                          "FROM {d} d LEFT JOIN {s} s ON s.quan_huyen = d.name GROUP BY d.name").format(
+        d=table(districts), s=table(stations)))
+    assert len(placed) == 9 and all(inside == total >= 2 for _, inside, total in placed), placed
+    riverside = rows(sql.SQL("SELECT count(*) FROM {} WHERE vi_tri = 'ven sông, kênh'").format(table(stations)))
+    assert riverside[0][0] >= 6, "stations stand by the real rivers where they cross a district"
+
+
 def test_monitoring_readings_filter_by_datetime_over_http(samples, server):
     readings = Dataset.objects.get(slug=READINGS)
     assert readings.time_field == "thoi_gian" and readings.feature_count == 20 * 24

@@ -63,10 +63,10 @@ def stations() -> list[Station]:
         riverside = sorted(shapely.get_parts(zone), key=lambda g: -g.area)[:wanted - 1] if not zone.is_empty else []
         points = [(True, part.point_on_surface()) for part in riverside]
         minx, miny, maxx, maxy = district.bounds
-        for k in range(wanted - len(points)):  # inland: slices of the district from west to east
-            share = wanted - len(points)
-            left = minx + (maxx - minx) * k / share
-            piece = shapely.intersection(district, shapely.box(left, miny, left + (maxx - minx) / share, maxy))
+        inland = wanted - len(points)
+        for k in range(inland):  # inland: the middle of equal slices of the district, west to east
+            left = minx + (maxx - minx) * k / inland
+            piece = shapely.intersection(district, shapely.box(left, miny, left + (maxx - minx) / inland, maxy))
             points.append((False, piece.point_on_surface()))
         name = district_name(code)
         for number, (by_river, point) in enumerate(points, start=1):
