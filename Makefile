@@ -1,6 +1,6 @@
 # Cần Thơ SDI — the two commands a new user needs:
 #   make run    set everything up (Debian packages, .venv, PostGIS, demo data, admin, the sample sector database
-#               kept in sync) and serve on :8000
+#               kept in sync, the synthetic sample layers) and serve on :8000
 #   make test   the same set-up, then the whole test suite against that real PostGIS
 .PHONY: run test setup db data stop-db clean help
 
@@ -34,6 +34,7 @@ data: db
 	@$(PY) manage.py load_default_datasets
 	@$(PY) manage.py ensure_admin
 	@$(PY) manage.py sample_sector || echo "[sdi] warning: the sample sector database could not be set up (see above; e.g. DATABASE_URL's role may not create databases); the SDI runs without it"
+	@$(PY) manage.py sample_data || echo "[sdi] warning: the synthetic sample datasets could not be made (see above); the SDI runs without them"
 
 run: data
 	@echo ""

@@ -8,6 +8,7 @@
 - `bench.profiling`: where a request's time goes (cProfile, py-spy, the SQL alone);
 - `bench.report`: results kept between runs, and their markdown;
 - `bench.sources`: harvest benchmarks of the sources kept in sync (issue 10);
+- `bench.samples`: `manage.py sample_data`, the synthetic samples `make run` adds (issue 11);
 - at the top: the benchmark database, our processes, and other processes' load on the shared machine.
 
 Run every command from the repository root: `.venv/bin/python -m bench.<package> --help`.

@@ -31,6 +31,7 @@ SDI_SOURCE_KEY          Fernet key that encrypts the passwords of sector databas
 SDI_SOURCE_CONNECT_TIMEOUT / SDI_SOURCE_STATEMENT_TIMEOUT  seconds to reach a sector database (10) and for any one
                         statement on it (600)
 SDI_SAMPLE_SECTOR_DB    the sample sector database `make run` creates beside the SDI's (default sdi_sector_ninhkieu)
+SDI_SAMPLES_DIR         where `manage.py sample_data` writes the synthetic sample files (default .sdi/samples)
 SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
 
 Read by `manage.py ensure_admin` only, so that no server process keeps an admin password in its settings:
@@ -211,6 +212,7 @@ SDI_DATA_SCHEMA = "sdi_data"
 SDI_STAGING_SCHEMA = "sdi_staging"
 SDI_DISTRICTS_DATASET = os.environ.get("SDI_DISTRICTS_DATASET", "cantho-districts")
 SDI_UPLOAD_DIR = Path(os.environ.get("SDI_UPLOAD_DIR", BASE_DIR / ".sdi" / "uploads"))
+SDI_SAMPLES_DIR = Path(os.environ.get("SDI_SAMPLES_DIR", BASE_DIR / ".sdi" / "samples"))
 SDI_MAX_UPLOAD_BYTES = int(os.environ.get("SDI_MAX_UPLOAD_MB", "512")) * 1024 * 1024
 SDI_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SDI_MAX_UNCOMPRESSED_MB", "4096")) * 1024 * 1024
 SDI_ITEMS_DEFAULT_LIMIT = int(os.environ.get("SDI_ITEMS_DEFAULT_LIMIT", "100"))

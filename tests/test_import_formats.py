@@ -443,3 +443,23 @@ def test_the_import_command_prints_the_zone_warning(committed_db, tmp_path):
 def test_import_command_help_names_the_vn2000_default():
     result = manage("import_dataset", "--help")
     assert result.returncode == 0 and "EPSG:5897" in result.stdout and "--encoding" in result.stdout
+
+
+def test_a_shapefile_with_multipart_polygons_loads_as_multipolygons(loaded, tmp_path):
+    """A Shapefile says "Polygon" for a layer whose shapes may have several parts (as ArcGIS and QGIS write them)."""
+    square = lambda x, y: [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]  # noqa: E731
+    source = geojson(tmp_path / "thua.geojson", [
+        {"type": "Feature", "properties": {"ten": "một phần"}, "geometry": {"type": "Polygon",
+                                                                            "coordinates": [square(105.75, 10.02)]}},
+        {"type": "Feature", "properties": {"ten": "hai phần"}, "geometry": {"type": "MultiPolygon", "coordinates": [
+            [square(105.77, 10.02)], [square(105.79, 10.02)]]}}])
+    shp = tmp_path / "shp" / "thua.shp"
+    shp.parent.mkdir()
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(shp), str(source), "-nlt", "MULTIPOLYGON",
+                    "-lco", "ENCODING=UTF-8"], check=True,
+                   capture_output=True)
+    assert "Geometry: Polygon" in subprocess.run(["ogrinfo", "-so", str(shp), "thua"], capture_output=True,
+                                                 text=True).stdout
+    dataset = loaded(shp, "t-shp-multipart").dataset
+    assert dataset.geometry_type == "MultiPolygon" and dataset.feature_count == 2
+    assert values(dataset, "ten") == ["một phần", "hai phần"]

@@ -237,11 +237,11 @@ def _vni_combines(letter: str, marks: str) -> bool:
     return len(combined) == 1 and combined in VIETNAMESE_LETTERS
 
 
-# --- encoding (fixtures for tests) -----------------------------------------------------------------------------
+# --- encoding (legacy files for tests and the sample data) -----------------------------------------------------
 
 
-def encode_for_tests(text: str, encoding: str) -> bytes:
-    """Encode text as a legacy program would have stored it, so tests can build real legacy fixtures.
+def encode(text: str, encoding: str) -> bytes:
+    """Encode text as a legacy program would have stored it (test fixtures, layers.samples' TCVN3 Shapefile).
 
     The inverse of decode for Vietnamese text, with TCVN3's one loss: a toned capital has no code of its own,
     so it only reads back as a capital inside an all-capitals word or value (see _tcvn3_case).
@@ -275,6 +275,9 @@ def _encode_cp1258_char(char: str) -> bytes:
         tones = "".join(c for c in decomposed if c in TONES)
         base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONES))
         return base.encode("cp1258") + tones.encode("cp1258")
+
+
+encode_for_tests = encode  # the name the loader's tests import
 
 
 # --- detection -------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from shapely.geometry import shape
 
 from layers.crs import CANTHO_DEFAULT_SRID
 from layers.crs.transformers import transformer
+from layers.samples.land_use_codes import national_name
 from sdi.database import connection_kwargs
 
 SCHEMA, TABLE = "dia_chinh", "thua_dat"
@@ -29,13 +30,9 @@ PARCEL_METRES = 50
 LABEL = ("DỮ LIỆU MẪU, KHÔNG CÓ THẬT — sổ địa chính mẫu của Văn phòng đăng ký đất đai Ninh Kiều, do Cần Thơ SDI "
          "sinh ra để minh hoạ việc đồng bộ nguồn dữ liệu / SYNTHETIC sample parcels, not real data")
 # Land-use codes of the national classification (Thông tư 08/2024/TT-BTNMT), weighted for an urban district.
-LAND_USES = [
-    ("ODT", "Đất ở tại đô thị", 46), ("TMD", "Đất thương mại, dịch vụ", 12), ("CLN", "Đất trồng cây lâu năm", 10),
-    ("DGT", "Đất giao thông", 9), ("DGD", "Đất xây dựng cơ sở giáo dục và đào tạo", 4),
-    ("DYT", "Đất xây dựng cơ sở y tế", 2), ("DTL", "Đất thủy lợi", 3), ("SON", "Đất có mặt nước sông, ngòi, kênh, rạch", 4),
-    ("TSC", "Đất xây dựng trụ sở cơ quan", 3), ("DVH", "Đất xây dựng cơ sở văn hóa", 2),
-    ("SKC", "Đất cơ sở sản xuất phi nông nghiệp", 3), ("CSD", "Đất chưa sử dụng", 2),
-]
+LAND_USES = [(code, national_name(code), weight) for code, weight in (
+    ("ODT", 46), ("TMD", 12), ("CLN", 10), ("DGT", 9), ("DGD", 4), ("DYT", 2), ("DTL", 3), ("SON", 4), ("TSC", 3),
+    ("DVH", 2), ("SKC", 3), ("CSD", 2))]
 
 
 @dataclass(frozen=True)
