@@ -90,8 +90,9 @@ def markdown(r: dict) -> str:
         value = median(p[key])
         lines.append(f"| {name} | {value:.1f} | {value / median(p['ogr2ogr_seconds']):.2f}× | "
                      f"{value / median(p['floor_seconds']):.2f}× |")
-    lines += ["", f"Re-harvest / full harvest: {p['reharvest_vs_full']:.0%}. Written to the published table per "
-              f"re-harvest: {p['reharvest_writes']}"]
+    each = ", ".join(f"{again / full:.0%}" for again, full in zip(p["reharvest_seconds"], p["full_harvest_seconds"]))
+    lines += ["", f"Re-harvest / full harvest: {p['reharvest_vs_full']:.0%} (medians; round by round: {each}). "
+              f"Written to the published table per re-harvest: {p['reharvest_writes']}"]
     if "ogcapi" in r:
         o = r["ogcapi"]
         lines += ["", f"Remote OGC API ({o['features']:,} features): ogr2ogr {o['ogr2ogr_features_per_s']:,.0f} "
