@@ -1,0 +1,54 @@
+/* Bar charts of the dataset and leaders' pages, drawn by the vendored Chart.js (static/vendor/chartjs).
+ *
+ * Each <canvas data-chart="ID"> reads its data from the JSON element #ID that the page wrote with the same
+ * figures as its table (layers/pages/summary_table.py: labels, datasets, stacked, unit, digits, locale, axis).
+ * Numbers are written as the page's language writes them (Intl, e.g. vi-VN "1.234,5 ha"). No animation: the
+ * chart is there as soon as the page is.
+ */
+(function () {
+  "use strict";
+  var COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#f1c232", "#a64d79",
+                 "#3d85c6", "#b45f06", "#38761d", "#990000", "#351c75", "#134f5c", "#bf9000", "#741b47"];
+
+  function draw(canvas) {
+    var source = document.getElementById(canvas.dataset.chart);
+    if (!source || typeof Chart === "undefined") { return; }
+    var spec = JSON.parse(source.textContent);
+    var number = new Intl.NumberFormat(spec.locale, {maximumFractionDigits: spec.digits});
+    var withUnit = function (value) { return number.format(value) + (spec.unit ? "\u00a0" + spec.unit : ""); };
+    var datasets = spec.datasets.map(function (series, i) {
+      return {label: series.label, data: series.data, backgroundColor: COLOURS[i % COLOURS.length]};
+    });
+    new Chart(canvas, {
+      type: "bar",
+      data: {labels: spec.labels, datasets: datasets},
+      options: {
+        locale: spec.locale,
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: {
+          x: {stacked: spec.stacked, ticks: {autoSkip: false, maxRotation: 60}},
+          y: {stacked: spec.stacked, beginAtZero: true,
+              title: {display: !!spec.axis, text: spec.axis},
+              ticks: {callback: function (value) { return number.format(value); }}}
+        },
+        plugins: {
+          legend: {display: spec.stacked},
+          tooltip: {callbacks: {label: function (item) {
+            return (spec.stacked ? item.dataset.label + ": " : "") + withUnit(item.parsed.y);
+          }}}
+        }
+      }
+    });
+  }
+
+  function drawAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("canvas[data-chart]"), draw);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawAll);
+  } else {
+    drawAll();
+  }
+}());
