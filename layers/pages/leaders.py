@@ -137,10 +137,11 @@ def panel_query(panel: Panel, lang: str) -> str:
 
 
 def top_units(chart: dict, top: int | None) -> dict:
-    """The chart cut to the `top` units with the largest figures, largest first (a stacked unit counts whole)."""
-    if not top or len(chart["labels"]) <= top:
+    """The chart cut to the `top` units with the largest figures, largest first, none empty (a stacked unit
+    counts whole): of 103 wards, the few that hold anything."""
+    if not top:
         return chart
     totals = [sum(series["data"][i] for series in chart["datasets"]) for i in range(len(chart["labels"]))]
-    keep = sorted(range(len(totals)), key=lambda i: -totals[i])[:top]
+    keep = [i for i in sorted(range(len(totals)), key=lambda i: -totals[i]) if totals[i]][:top]
     return {**chart, "labels": [chart["labels"][i] for i in keep],
             "datasets": [{**series, "data": [series["data"][i] for i in keep]} for series in chart["datasets"]]}

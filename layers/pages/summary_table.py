@@ -87,6 +87,8 @@ def chart_data(rows: list[TableRow], unit_names: list[str], unit: DisplayUnit, h
     (in the order the summary lists them), figures already in the display unit."""
     series: dict[str | None, dict[str, float]] = {}
     for row in rows:
+        if row.category is not None and row.count == 0 and not row.value:
+            continue  # a unit with nothing in a grouped summary: its label stays, with no bar
         series.setdefault(row.category, {})[row.unit_name] = unit.scaled(row.value) or 0.0
     datasets = [{"label": heading if category is None else category,
                  "data": [round(values.get(name, 0.0), 6) for name in unit_names]}
