@@ -94,7 +94,8 @@ def test_population_page_shows_the_dataset_and_its_links(server, committed_db):
     h1, _ = table_of(response)
     assert h1 == "Quận, huyện Cần Thơ và dân số 2009"
     assert '<html lang="vi">' in html
-    assert "CC BY-SA 4.0" in html and "© Open Development Mekong" in html and "Dân số" in html
+    assert "CC BY-SA 4.0 — <span class=\"url\">https://creativecommons.org/licenses/by-sa/4.0/</span>" in html
+    assert "© Open Development Mekong" in html and "Dân số" in html
     assert re.search(r'class="feature-count">9 \(', html)
     links = dict(re.findall(r'<a id="link-(\w+)" href="([^"]+)"', html))
     qgis = re.search(r'<code id="link-qgis">([^<]+)</code>', html).group(1)
@@ -207,9 +208,10 @@ def test_a_choice_the_page_cannot_answer_is_a_400_naming_it(server, committed_db
 
 @pytest.fixture
 def hidden(committed_db, tmp_path):
-    """A restricted dataset of two points in Ninh Kiều, owned by one user; another user sees nothing of it."""
-    owner = User.objects.create_user(f"{PREFIX}owner", password=PASSWORD)
-    User.objects.create_user(f"{PREFIX}other", password=PASSWORD)
+    """A restricted dataset of two points in Ninh Kiều, owned by one user; another user sees nothing of it (both
+    staff, so that they can sign in through the admin's form; staff see no restricted data by being staff)."""
+    owner = User.objects.create_user(f"{PREFIX}owner", password=PASSWORD, is_staff=True)
+    User.objects.create_user(f"{PREFIX}other", password=PASSWORD, is_staff=True)
     source = tmp_path / "diem.geojson"
     source.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"ten": name}, "geometry": {"type": "Point", "coordinates": xy}}

@@ -60,7 +60,7 @@ def summary_table(summary: dict, lang: str) -> SummaryTable:
     unit = display_unit(summary.get("unit_of_measure", ""), lang)
     heading = pick(VALUE_HEADINGS.get(measure, VALUE_HEADINGS["count"]), lang).format(
         attribute=summary.get("attribute") or "")
-    if unit.symbol:
+    if unit.symbol and measure != "count":
         heading = f"{heading} ({unit.symbol})"
     no_value = pick(TEXTS["no_value"], lang)
     rows = [TableRow(unit_code=str(row["unit_code"]), unit_name=row["unit_name"] or str(row["unit_code"]),
