@@ -69,6 +69,8 @@ def summary_table(summary: dict, lang: str) -> SummaryTable:
                      count=int(row.get("count") or 0), count_text=format_number(row.get("count") or 0, lang),
                      value=row.get("value"), value_text=format_number(unit.scaled(row.get("value")), lang, unit.digits))
             for row in summary["rows"]]
+    if summary.get("category"):
+        rows = without_empty_groups(rows)
     total = total_value(summary, measure)
     total_count = (summary.get("totals") or {}).get("count")
     if total_count is None:
@@ -80,6 +82,19 @@ def summary_table(summary: dict, lang: str) -> SummaryTable:
         unit_names=unit_names, chart=chart_data(rows, unit_names, unit, heading, lang),
         computed_at=str(summary.get("computed_at") or ""), cached=bool(summary.get("cached")),
     )
+
+
+def without_empty_groups(rows: list[TableRow]) -> list[TableRow]:
+    """A grouped summary lists a unit once per category that touches it, often with nothing (a commune whose
+    sliver crosses a boundary is counted where its centre lies): those rows are left out of the table, except a
+    unit's only row, so every unit is still listed."""
+    listed = {row.unit_code for row in rows if row.count or row.value}
+    kept = []
+    for row in rows:
+        if row.count or row.value or row.unit_code not in listed:
+            kept.append(row)
+            listed.add(row.unit_code)
+    return kept
 
 
 def chart_data(rows: list[TableRow], unit_names: list[str], unit: DisplayUnit, heading: str, lang: str) -> dict:

@@ -17,7 +17,7 @@ TEXTS = {
     "attribution": ("Nguồn", "Attribution"),
     "features": ("Số đối tượng", "Features"),
     "geometry": ("Kiểu hình học", "Geometry"),
-    "extent": ("Phạm vi (WGS 84, kinh độ, vĩ độ)", "Extent (WGS 84, longitude, latitude)"),
+    "extent": ("Phạm vi (WGS 84)", "Extent (WGS 84)"),
     "updated": ("Cập nhật", "Updated"),
     "links": ("Liên kết", "Links"),
     "link_collection": ("Bộ sưu tập trên OGC API – Features", "OGC API – Features collection"),

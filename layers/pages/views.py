@@ -31,11 +31,13 @@ def page_context(request, lang: str, **context) -> dict:
 
 
 def extent_text(dataset, lang: str) -> str:
+    """ "kinh độ 105,2258 – 105,8448; vĩ độ 9,9196 – 10,3253": decimal commas make "x, y" pairs unreadable."""
     if dataset.extent is None:
         return "–"
     minx, miny, maxx, maxy = dataset.extent.extent
-    return " – ".join(f"{format_number(x, lang, 4)}, {format_number(y, lang, 4)}" for x, y in ((minx, miny),
-                                                                                              (maxx, maxy)))
+    lon, lat = ("longitude", "latitude") if lang == "en" else ("kinh độ", "vĩ độ")
+    return (f"{lon} {format_number(minx, lang, 4)} – {format_number(maxx, lang, 4)}; "
+            f"{lat} {format_number(miny, lang, 4)} – {format_number(maxy, lang, 4)}")
 
 
 def dataset_links(request, dataset, choice: SummaryChoice | None, lang: str) -> dict:
