@@ -1,5 +1,6 @@
 """summarise(): exact figures per district and ward on hand-made geometries, against the real PostGIS."""
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 
 from layers.models import Dataset
@@ -23,7 +24,9 @@ def made(django_db_setup, django_db_blocker, tmp_path_factory):
         load(folder, ROADS, line_features(points))
         load(folder, STATIONS, point_features(points))
         load(folder, HIDDEN, parcels_features(points), access="restricted")
+        User.objects.create_superuser(f"{PREFIX}boss", password="pw")
         yield {"points": points, "folder": folder}
+        User.objects.filter(username__startswith=PREFIX).delete()
         for slug in Dataset.objects.filter(slug__startswith=PREFIX).values_list("slug", flat=True):
             delete_dataset(slug)
 
@@ -185,8 +188,15 @@ def test_a_second_call_is_cached_and_a_replaced_dataset_gets_new_figures(db):
 def test_a_hidden_dataset_does_not_exist(db):
     with pytest.raises(NotVisible):
         summarise(SummaryRequest(HIDDEN), None)
-    with pytest.raises(NotVisible):
+    summarise(SummaryRequest(HIDDEN), User.objects.get(username=f"{PREFIX}boss"))  # a superuser sees it
+    with pytest.raises(NotVisible):  # and the answer the superuser left in this process's memo is not shared
+        summarise(SummaryRequest(HIDDEN), None)
+    with pytest.raises(SummaryRefused) as hidden_units:  # as unknown units: the same words
         summarise(SummaryRequest(PARCELS, units=HIDDEN, unit_code_field="ma_thua", unit_name_field="loai"), None)
+    with pytest.raises(SummaryRefused) as unknown_units:
+        summarise(SummaryRequest(PARCELS, units=f"{PREFIX}nowhere"), None)
+    assert hidden_units.value.field == unknown_units.value.field == "units"
+    assert str(hidden_units.value).replace(HIDDEN, "X") == str(unknown_units.value).replace(f"{PREFIX}nowhere", "X")
 
 
 @pytest.mark.parametrize("request_, field, words", [

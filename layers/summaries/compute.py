@@ -29,7 +29,7 @@ from layers.registry.services import current_registry_version
 from layers.summaries import cache
 from layers.summaries.errors import NotVisible, SummaryRefused
 from layers.summaries.sql import geometry_kind, summary_sql
-from layers.summaries.units import DEFAULT_UNITS, unit_layer
+from layers.summaries.units import DEFAULT_UNITS, KNOWN_UNITS, attribute_list, unit_layer
 
 MEASURES = ("auto", "count", "length", "area", "sum", "mean")
 AUTO_MEASURE = {"polygon": "area", "line": "length", "point": "count"}
@@ -80,20 +80,17 @@ def _may_see_memo(entry: dict, user, request: SummaryRequest) -> bool:
         return True
     slugs = {request.dataset, request.units}
     if user is None or not user.is_authenticated or visible_datasets(user).filter(slug__in=slugs).count() < len(slugs):
-        raise NotVisible(request.dataset if not _sees(user, request.dataset) else request.units)
+        _visible(request, user)  # raises the same refusal a first call would
     return True
-
-
-def _sees(user, slug: str) -> bool:
-    return visible_datasets(user).filter(slug=slug).exists()
 
 
 def _visible(request: SummaryRequest, user) -> tuple[Dataset, Dataset]:
     found = {d.slug: d for d in visible_datasets(user).filter(slug__in={request.dataset, request.units})}
     if request.dataset not in found:
         raise NotVisible(request.dataset)
-    if request.units not in found:
-        raise NotVisible(request.units)
+    if request.units not in found:  # unknown and hidden alike: a refused parameter, not a missing resource
+        raise SummaryRefused(f"units: no dataset {request.units!r} (known unit layers: "
+                             f"{', '.join(KNOWN_UNITS)})", "units")
     return found[request.dataset], found[request.units]
 
 
@@ -146,7 +143,7 @@ def _plan(request: SummaryRequest, dataset: Dataset, units: Dataset) -> Plan:
 def _check_field(dataset: Dataset, fields: dict, name: str, parameter: str) -> None:
     if name not in fields:
         raise SummaryRefused(f"{parameter}: {dataset.slug!r} has no attribute {name!r} "
-                             f"(it has {', '.join(fields) or 'none'})", parameter)
+                             f"(it has {attribute_list(fields)})", parameter)
 
 
 def table_sql(dataset: Dataset) -> sql.Composed:

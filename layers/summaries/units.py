@@ -43,7 +43,16 @@ def unit_layer(units: Dataset, code_field: str | None = None, name_field: str | 
     for parameter, field in (("unit_code_field", code_field), ("unit_name_field", name_field)):
         if field not in attributes:
             raise SummaryRefused(f"{parameter}: units {units.slug!r} has no attribute {field!r} "
-                                 f"(it has {', '.join(attributes) or 'none'})", field=parameter)
+                                 f"(it has {attribute_list(attributes)})", field=parameter)
     if known and (code_field, name_field) == (known.code_field, known.name_field):
         return known
     return UnitLayer(code_field, name_field, units.title_vi, units.title_en)
+
+
+def attribute_list(fields, shown: int = 12) -> str:
+    """A dataset's attribute names for a message: the first few, and how many more."""
+    names = list(fields)
+    if not names:
+        return "no attributes"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
