@@ -277,7 +277,8 @@ def test_the_leaders_page_shows_each_panel_with_its_figure(server, committed_db)
     assert 'data-available="true"' in population
     expected = figures(SummaryRequest(POPULATION, measure="sum", attribute="Dan_So"))
     headline = re.search(r'<p class="headline">([^<]+)</p>', population).group(1)
-    assert vi_number(headline) == pytest.approx(round(expected["totals"]["value"], 1))
+    assert headline.endswith("\u00a0người")  # the panel's unit_vi, with digits: 0
+    assert vi_number(headline) == round(expected["totals"]["value"])
     chart = json.loads(re.search(r'<script id="chart-data-dan-so-2009" type="application/json">(.*?)</script>',
                                  html, re.S).group(1))
     assert chart["labels"] == [row["unit_name"] for row in expected["rows"]]
@@ -324,7 +325,8 @@ def test_the_leaders_page_in_english(server, committed_db):
     html = response.text
     assert "2009 population by district" in html
     headline = re.search(r'<p class="headline">([^<]+)</p>', panel_html(html, "dan-so-2009")).group(1)
-    assert EN_NUMBER.match(headline), headline
+    figure, unit = headline.split("\u00a0")
+    assert EN_NUMBER.match(figure) and "," in figure and unit == "people", headline
     assert "lang=en" in re.search(r'class="dataset-link" href="([^"]+)"', panel_html(html, "dan-so-2009")).group(1)
 
 
@@ -334,6 +336,7 @@ def test_the_leaders_page_in_english(server, committed_db):
     ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x}\n  - {key: a, title_vi: B, title_en: B, dataset: y}\n",
      "panel 2 (a): 'key' must be unique"),
     ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x, top: 0}\n", "panel 1 (a): 'top' must be"),
+    ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x, digits: many}\n", "panel 1 (a): 'digits' must be"),
     ("panel: []\n", "expected a list under 'panels'"),
 ])
 def test_a_panels_file_that_cannot_be_read_is_refused_naming_file_panel_and_key(tmp_path, text, words):
