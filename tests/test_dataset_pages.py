@@ -330,18 +330,20 @@ def test_the_leaders_page_in_english(server, committed_db):
     assert "lang=en" in re.search(r'class="dataset-link" href="([^"]+)"', panel_html(html, "dan-so-2009")).group(1)
 
 
+A_PANEL = "  - {key: a, title_vi: A, title_en: A, dataset: x"
+
+
 @pytest.mark.parametrize("text, words", [
-    ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x, colour: red}\n", "panel 1 (a): unknown key 'colour'"),
-    ("panels:\n  - {key: a, title_vi: A, title_en: A}\n", "panel 1 (a): 'dataset' is required"),
-    ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x}\n  - {key: a, title_vi: B, title_en: B, dataset: y}\n",
-     "panel 2 (a): 'key' must be unique"),
-    ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x, top: 0}\n", "panel 1 (a): 'top' must be"),
-    ("panels:\n  - {key: a, title_vi: A, title_en: A, dataset: x, digits: many}\n", "panel 1 (a): 'digits' must be"),
-    ("panel: []\n", "expected a list under 'panels'"),
+    (f"{A_PANEL}, colour: red}}\n", "panel 1 (a): unknown key 'colour'"),
+    ("  - {key: a, title_vi: A, title_en: A}\n", "panel 1 (a): 'dataset' is required"),
+    (f"{A_PANEL}}}\n  - {{key: a, title_vi: B, title_en: B, dataset: y}}\n", "panel 2 (a): 'key' must be unique"),
+    (f"{A_PANEL}, top: 0}}\n", "panel 1 (a): 'top' must be"),
+    (f"{A_PANEL}, digits: many}}\n", "panel 1 (a): 'digits' must be"),
+    (None, "expected a list under 'panels'"),
 ])
 def test_a_panels_file_that_cannot_be_read_is_refused_naming_file_panel_and_key(tmp_path, text, words):
     path = tmp_path / "leaders.yml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text("panel: []\n" if text is None else f"panels:\n{text}", encoding="utf-8")
     with pytest.raises(PanelsInvalid) as refused:
         read_panels(path)
     assert str(refused.value).startswith(str(path)) and words in str(refused.value)
