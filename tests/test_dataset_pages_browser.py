@@ -94,6 +94,6 @@ def test_the_leaders_page_renders_its_panels(browser, server, committed_db):
             assert section.find_element(By.CSS_SELECTOR, ".not-available").text == "chưa có dữ liệu"
     assert foreign_loads(browser) == []
     ARTEFACTS.mkdir(exist_ok=True)
-    browser.set_window_size(1280, 1800)
+    browser.set_window_size(1280, browser.execute_script("return document.documentElement.scrollHeight") + 40)
     shot = ARTEFACTS / "leaders.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
