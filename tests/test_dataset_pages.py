@@ -17,7 +17,8 @@ import requests
 from django.contrib.auth.models import AnonymousUser, User
 
 from layers.pages.leaders import PanelsInvalid, read_panels
-from layers.registry.services import DatasetMetadata, import_vector_dataset
+from layers.models import Dataset
+from layers.registry.services import DatasetMetadata, import_vector_dataset, registry_changed
 from layers.summaries.compute import SummaryRequest, summarise
 from tests.conftest import REPO, ServerProcess
 from tests.imports_made import forget_prefixed
@@ -206,6 +207,26 @@ def test_a_choice_the_page_cannot_answer_is_a_400_naming_it(server, committed_db
 
 
 @pytest.fixture
+def districts_hidden(committed_db):
+    """The default units layer made internal for a while: anonymous readers cannot have figures per district."""
+    Dataset.objects.filter(slug="cantho-districts").update(access_level=Dataset.Access.INTERNAL)
+    registry_changed()
+    yield
+    Dataset.objects.filter(slug="cantho-districts").update(access_level=Dataset.Access.PUBLIC)
+    registry_changed()
+
+
+def test_the_page_stays_a_200_when_its_default_figures_cannot_be_given(server, districts_hidden):
+    url = f"{server}/datasets/{POPULATION}"
+    response = page(url)
+    assert response.status_code == 200 and "summary-table" not in response.text
+    assert "units: no dataset &#x27;cantho-districts&#x27;" in response.text
+    assert page(url, params={"units": "cantho-districts"}).status_code == 400  # asked for: the reader's error
+    wards = page(url, params={"units": "cantho-wards-2025", "measure": "sum", "attribute": "Dan_So"})
+    assert wards.status_code == 200 and len(table_of(wards)[1]) == 103
+
+
+@pytest.fixture
 def hidden(committed_db, tmp_path):
     """A restricted dataset of two points in Ninh Kiều, owned by one user; another user sees nothing of it (both
     staff, so that they can sign in through the admin's form; staff see no restricted data by being staff)."""
@@ -241,6 +262,8 @@ def test_a_dataset_the_reader_may_not_see_is_a_404(server, hidden):
     assert page(url).status_code == 404
     assert page(url, session=signed_in(server, f"{PREFIX}other")).status_code == 404
     assert page(f"{server}/datasets/no-such-dataset").status_code == 404
+    assert requests.post(f"{server}/datasets/{POPULATION}", timeout=30).status_code == 405
+    assert requests.head(f"{server}/datasets/{POPULATION}", timeout=30).status_code == 200
     assert hidden.slug not in page(f"{server}/").text
     owner = signed_in(server, f"{PREFIX}owner")
     response = page(url, session=owner, params={"measure": "count"})

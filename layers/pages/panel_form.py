@@ -14,6 +14,7 @@ from layers.summaries.compute import SummaryRequest
 from layers.summaries.units import DEFAULT_UNITS, KNOWN_UNITS
 
 NUMERIC_TYPES = ("integer", "number")
+FORM_FIELDS = ("units", "measure", "attribute", "category")
 
 
 class FormRefused(ValueError):

@@ -1,24 +1,24 @@
 """The two pages: a dataset's own page (/datasets/<slug>) with its summary panel, and the leaders' page (/lanh-dao).
 
-Both answer GET and HEAD only, read nothing but the query string and the session, and show only what
-`visible_datasets(user)` lets the reader see (any other slug is a 404, as on the API).
+Both answer GET and HEAD only (405 otherwise, before any CSRF check: they change nothing), read nothing but the
+query string and the session, and show only what `visible_datasets(user)` lets the reader see (any other slug is
+a 404, as on the API).
 """
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
 
 from layers.pages.language import language_query, page_language, set_language_headers
 from layers.pages.leaders import panel_figures, read_panels
 from layers.pages.numbers import format_number
-from layers.pages.panel_form import (FormRefused, SummaryChoice, category_attributes, measure_choices,
-                                     numeric_attributes, read_choice, units_choices)
+from layers.pages.panel_form import (FORM_FIELDS, FormRefused, SummaryChoice, category_attributes,
+                                     measure_choices, numeric_attributes, read_choice, units_choices)
 from layers.pages.summary_table import summary_table
 from layers.pages.texts import bilingual, texts_for
 from layers.registry.selectors import visible_datasets
 from layers.summaries.compute import summarise
 from layers.summaries.errors import NotVisible, SummaryRefused
-from sdi.ogcapi.views import base_url
+from sdi.ogcapi.views import base_url, read_only
 
 
 def page_context(request, lang: str, **context) -> dict:
@@ -54,25 +54,26 @@ def form_values(choice: SummaryChoice | None, params) -> dict:
     if choice is not None:
         return {"units": choice.units, "measure": choice.measure, "attribute": choice.attribute or "",
                 "category": choice.category or ""}
-    return {name: params.get(name, "") for name in ("units", "measure", "attribute", "category")}
+    return {name: params.get(name, "") for name in FORM_FIELDS}
 
 
-@require_http_methods(["GET", "HEAD"])
+@read_only
 def dataset_page(request, slug: str):
     lang = page_language(request)
     dataset = visible_datasets(request.user).select_related("sector", "agency").filter(slug=slug).first()
     if dataset is None:
         raise Http404(f"no dataset {slug!r}")
-    choice, table, refused, status = None, None, "", 200
+    choice, table, refused = None, None, ""
     try:
         choice = read_choice(dataset, request.GET)
         table = summary_table(summarise(choice.request(), request.user), lang)
-    except FormRefused as exc:
-        refused, status = exc.message, 400
-    except SummaryRefused as exc:
-        refused, status = exc.message, 400
-    except NotVisible:
-        refused, status = f"units: no dataset {choice.units!r}", 400
+    except (FormRefused, SummaryRefused) as exc:
+        refused = exc.message
+    except NotVisible:  # the dataset is visible (above), so it is the units layer that is not there
+        refused = f"units: no dataset {choice.units!r}"
+    # A refused choice the reader made is their error (400); the default summary that cannot be given (a dataset
+    # of mixed geometries, units not loaded) leaves the page itself a 200 that says why.
+    status = 400 if refused and any(request.GET.get(name) for name in FORM_FIELDS) else 200
     context = page_context(
         request, lang, dataset=dataset, title=bilingual(dataset, "title", lang),
         abstract=bilingual(dataset, "abstract", lang),
@@ -87,7 +88,7 @@ def dataset_page(request, slug: str):
     return set_language_headers(render(request, "layers/pages/dataset.html", context, status=status), lang)
 
 
-@require_http_methods(["GET", "HEAD"])
+@read_only
 def leaders_page(request):
     lang = page_language(request)
     panels = panel_figures(read_panels(settings.SDI_LEADERS_PANELS), request.user, lang)
