@@ -72,6 +72,17 @@ def test_a_grouped_summary_is_drawn_as_stacked_bars(browser, server, committed_d
     assert foreign_loads(browser) == []
 
 
+def test_the_103_wards_are_drawn_as_horizontal_bars_one_line_each(browser, server, committed_db):
+    browser.get(f"{server}/datasets/cantho-health-facilities?units=cantho-wards-2025")
+    state = chart_state(browser, "summary-chart")
+    axis, tick_labels = browser.execute_script(
+        "const c = Chart.getChart(arguments[0]); return [c.options.indexAxis, c.scales.y.ticks.length];",
+        "summary-chart")
+    assert state["bars"] == 103 and axis == "y" and tick_labels == 103  # every ward named, none skipped
+    assert state["height"] > 103 * 14 and state["bar"] > 50
+    assert foreign_loads(browser) == []
+
+
 def test_the_leaders_page_renders_its_panels(browser, server, committed_db):
     browser.get(f"{server}/lanh-dao")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Bảng số liệu lãnh đạo"
