@@ -36,6 +36,7 @@ AUTO_MEASURE = {"polygon": "area", "line": "length", "point": "count"}
 SIZE_KEY = {"polygon": "area_m2", "line": "length_m"}
 UNIT_OF_MEASURE = {"area": "m²", "length": "m", "count": "features"}
 NUMERIC_TYPES = ("integer", "number")
+RESULT_FORMAT = 2  # part of the cache key: a change to the answer's shape must not serve rows stored in the old one
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,13 @@ class SummaryRequest:
                 self.unit_name_field)
 
 
-def summarise(request: SummaryRequest, user) -> dict:
-    """The figures of `request` as `user` may see them; raises SummaryRefused (400) or NotVisible (404)."""
-    memo_key = (current_registry_version(), request.key())
+def summarise(request: SummaryRequest, user, *, registry_version: int | None = None) -> dict:
+    """The figures of `request` as `user` may see them; raises SummaryRefused (400) or NotVisible (404).
+
+    `registry_version`: the caller's reading of it in this request, if it has one (spares a query)."""
+    if registry_version is None:
+        registry_version = current_registry_version()
+    memo_key = (registry_version, request.key())
     if (entry := cache.memo_get(memo_key)) is not None and _may_see_memo(entry, user, request):
         return {**entry["result"], "cached": True}
     dataset, units = _visible(request, user)
@@ -107,7 +112,7 @@ class Plan:
 
     @property
     def parameters(self) -> dict:
-        return {"measure": self.measure, "attribute": self.attribute, "category": self.category,
+        return {"format": RESULT_FORMAT, "measure": self.measure, "attribute": self.attribute, "category": self.category,
                 "unit_code_field": self.code_field, "unit_name_field": self.name_field}
 
 
@@ -184,6 +189,7 @@ def _compute(plan: Plan, dataset: Dataset, units: Dataset) -> dict:
         "dataset": dataset.slug, "dataset_title_vi": dataset.title_vi, "dataset_title_en": dataset.title_en,
         "units": units.slug, "units_title_vi": units.title_vi, "units_title_en": units.title_en,
         "units_label_vi": plan.units_label_vi, "units_label_en": plan.units_label_en,
+        "unit_code_field": plan.code_field, "unit_name_field": plan.name_field,
         "measure": plan.measure, "attribute": plan.attribute,
         "unit_of_measure": UNIT_OF_MEASURE.get(plan.measure, plan.attribute),
         "category": plan.category, "rows": rows, "totals": result_totals,
