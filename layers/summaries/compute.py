@@ -19,7 +19,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
@@ -36,6 +36,9 @@ AUTO_MEASURE = {"polygon": "area", "line": "length", "point": "count"}
 SIZE_KEY = {"polygon": "area_m2", "line": "length_m"}
 UNIT_OF_MEASURE = {"area": "m²", "length": "m", "count": "features"}
 NUMERIC_TYPES = ("integer", "number")
+# The planner puts a Memoize node, keyed by the geometries, under the per-feature measures: hashing every
+# parcel's geometry made the 1M-parcel summary 3.7 times slower (28 s against 7.6 s).
+PLANNER_SETTINGS = "SET LOCAL enable_memoize = off"
 RESULT_FORMAT = 2  # part of the cache key: a change to the answer's shape must not serve rows stored in the old one
 
 
@@ -164,7 +167,8 @@ def query_for(plan: Plan, dataset: Dataset, units: Dataset, shortcut: bool = Tru
 
 def _compute(plan: Plan, dataset: Dataset, units: Dataset) -> dict:
     query = query_for(plan, dataset, units)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(PLANNER_SETTINGS)
         cursor.execute(query.as_string(cursor.connection))
         raw = cursor.fetchall()
     size_key = SIZE_KEY.get(plan.kind)
