@@ -209,6 +209,8 @@ def test_a_hidden_dataset_does_not_exist(db):
     (SummaryRequest(PARCELS, units=STATIONS), "units", "not polygons"),
     (SummaryRequest(PARCELS, units=PARCELS), "unit_code_field", "not a known unit layer"),
     (SummaryRequest(PARCELS, units=PARCELS, unit_code_field="ma_thua", unit_name_field="ten"), "unit_name_field", "'ten'"),
+    (SummaryRequest(PARCELS, category="lo\x00ai"), "category", "at most 200"),
+    (SummaryRequest(PARCELS, units="x" * 201), "units", "at most 200"),
 ])
 def test_bad_requests_are_refused_naming_the_field(db, request_, field, words):
     with pytest.raises(SummaryRefused) as refused:
