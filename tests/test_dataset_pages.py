@@ -120,6 +120,8 @@ def test_the_table_says_what_summarise_says(server, committed_db):
         assert float(row["value_raw"]) == want["value"]
         assert vi_number(row["value"]) == pytest.approx(round(want["value"] / 10_000, 1), abs=1e-9)
         assert int(row["count_raw"]) == want["count"]
+    assert all(re.search(r",\d$", row["value"]) for row in rows)  # one decimal always: "32.034,0", not "32.034"
+    assert re.search(r"Số liệu tính lúc \d{4}-\d\d-\d\d \d\d:\d\d UTC", response.text)
     total = re.search(r'class="num value total">([^<]+)<', response.text).group(1)
     assert total.endswith("\u00a0ha")
     assert vi_number(total) == pytest.approx(round(expected["totals"]["value"] / 10_000, 1))

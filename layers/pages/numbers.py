@@ -40,7 +40,7 @@ def display_unit(unit_of_measure: str, lang: str) -> DisplayUnit:
 def format_number(value, lang: str, digits: int = 0) -> str:
     if value is None:
         return "–"
-    pattern = "#,##0." + "#" * digits if digits else "#,##0"
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"  # fixed decimals: "32.034,0", never "32.034"
     return format_decimal(value, format=pattern, locale=LOCALES.get(lang, "vi_VN"))
 
 

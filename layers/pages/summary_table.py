@@ -6,6 +6,7 @@ The table keeps each row's figure as summarise() gave it (`value`), so what the 
 against the summaries themselves.
 """
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from layers.pages.numbers import BROWSER_LOCALES, DisplayUnit, display_unit, format_figure, format_number
 from layers.pages.texts import TEXTS, VALUE_HEADINGS, pick
@@ -38,6 +39,16 @@ class SummaryTable:
     chart: dict
     computed_at: str
     cached: bool
+
+
+def moment(iso: str | None) -> str:
+    """ "2026-12-02 15:40 UTC" from the summaries' ISO 8601 time stamp."""
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
 
 
 def resolved_measure(summary: dict) -> str:
@@ -80,7 +91,7 @@ def summary_table(summary: dict, lang: str) -> SummaryTable:
         measure=measure, unit=unit, value_heading=heading, category=summary.get("category"), rows=rows,
         total=total, total_text=format_figure(total, unit, lang), total_count_text=format_number(total_count, lang),
         unit_names=unit_names, chart=chart_data(rows, unit_names, unit, heading, lang),
-        computed_at=str(summary.get("computed_at") or ""), cached=bool(summary.get("cached")),
+        computed_at=moment(summary.get("computed_at")), cached=bool(summary.get("cached")),
     )
 
 
