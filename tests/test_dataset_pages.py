@@ -7,7 +7,10 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -372,6 +375,19 @@ def test_a_panels_file_that_cannot_be_read_is_refused_naming_file_panel_and_key(
     with pytest.raises(PanelsInvalid) as refused:
         read_panels(path)
     assert str(refused.value).startswith(str(path)) and words in str(refused.value)
+
+
+def test_manage_py_check_names_a_wrong_panels_file(tmp_path):
+    path = tmp_path / "leaders.yml"
+    path.write_text(f"panels:\n{A_PANEL}, colour: red}}\n", encoding="utf-8")
+    env = {**os.environ, "SDI_LEADERS_PANELS": str(path)}
+    checked = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert checked.returncode != 0
+    assert f"(pages.E001) {path}: panel 1 (a): unknown key 'colour'" in checked.stderr
+    env["SDI_LEADERS_PANELS"] = str(REPO / "config" / "leaders.yml")
+    assert subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True,
+                          timeout=120).returncode == 0
 
 
 def test_the_default_panels_are_the_briefs(committed_db):
