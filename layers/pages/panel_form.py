@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from layers.loading.checks import text_columns
-from layers.pages.texts import MEASURES, bilingual, pick
-from layers.summaries.compute import SummaryRequest
+from layers.pages.texts import MEASURE_LABELS, bilingual, pick
+from layers.summaries.compute import MEASURES, NUMERIC_TYPES, SummaryRequest
 from layers.summaries.units import DEFAULT_UNITS, KNOWN_UNITS
 
-NUMERIC_TYPES = ("integer", "number")
 FORM_FIELDS = ("units", "measure", "attribute", "category")
 
 
@@ -40,7 +39,7 @@ def units_choices(lang: str) -> list[tuple[str, str]]:
 
 
 def measure_choices(lang: str) -> list[tuple[str, str]]:
-    return [(code, pick(pair, lang)) for code, pair in MEASURES.items()]
+    return [(code, pick(MEASURE_LABELS[code], lang) if code in MEASURE_LABELS else code) for code in MEASURES]
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ TEXTS = {
     "not_found": ("Không tìm thấy", "Not found"),
 }
 
-MEASURES = {
+MEASURE_LABELS = {  # the measures of layers.summaries.compute.MEASURES
     "auto": ("Tự động (diện tích, chiều dài hoặc số đối tượng)", "Automatic (area, length or count)"),
     "count": ("Số đối tượng", "Number of features"),
     "length": ("Chiều dài", "Length"),

@@ -81,7 +81,8 @@ def dataset_page(request, slug: str):
         agency=(bilingual(dataset.agency, "name", lang) if dataset.agency else ""),
         feature_count=format_number(dataset.feature_count, lang), extent=extent_text(dataset, lang),
         links=dataset_links(request, dataset, choice, lang),
-        form=form_values(choice, request.GET), units_choices=units_choices(lang), measure_choices=measure_choices(lang),
+        form=form_values(choice, request.GET), units_choices=units_choices(lang),
+        measure_choices=measure_choices(lang),
         numeric_attributes=numeric_attributes(dataset), category_attributes=category_attributes(dataset),
         table=table, refused=refused,
     )
