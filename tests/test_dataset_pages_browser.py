@@ -3,6 +3,7 @@ gunicorn: Chart.js (vendored) draws bars on the canvas, one per district, with V
 loaded from another host. The leaders' page is saved as tests/artefacts/leaders.png (git-ignored) for the README.
 """
 import json
+import re
 
 from django.contrib.auth.models import AnonymousUser
 from selenium.webdriver.common.by import By
@@ -52,6 +53,9 @@ def test_the_population_page_draws_nine_bars(browser, server, committed_db):
     assert state["locale"] == "vi-VN"
     assert state["painted"] > 0.02 * state["width"] * state["height"], state
     assert state["bar"] > 500, state  # bars in the series colour, not only axes and labels
+    ticks = browser.execute_script("return Chart.getChart(arguments[0]).scales.y.ticks.map(t => t.label);",
+                                   "summary-chart")
+    assert all(re.fullmatch(r"\d{1,3}(\.\d{3})*", tick) for tick in ticks) and "200.000" in ticks, ticks  # vi-VN
     table = browser.find_elements(By.CSS_SELECTOR, "table.summary-table tbody tr")
     assert len(table) == 9
     assert foreign_loads(browser) == []
