@@ -390,7 +390,7 @@ def test_manage_py_check_names_a_wrong_panels_file(tmp_path):
                           timeout=120).returncode == 0
 
 
-def test_the_default_panels_are_the_briefs(committed_db):
+def test_the_default_panels_are_the_briefs():
     panels = {p.key: p for p in read_panels(REPO / "config" / "leaders.yml")}
     assert [(p.dataset, p.units, p.measure) for p in panels.values()] == [
         ("cantho-land-use", "cantho-districts", "area"), ("cantho-land-use", "cantho-wards-2025", "area"),
