@@ -189,3 +189,4 @@ class WorkerHeartbeat(models.Model):
 
 
 from layers.sources.models import FeatureChange, Source, SourceRun  # noqa: E402,F401 (Django finds them here)
+from layers.summaries.models import SummaryCache  # noqa: E402,F401 (Django finds it here)

@@ -30,6 +30,7 @@ SDI_SOURCE_KEY          Fernet key that encrypts the passwords of sector databas
                         derived from SDI_SECRET_KEY; set it in production, so rotating the secret key keeps them)
 SDI_SOURCE_CONNECT_TIMEOUT / SDI_SOURCE_STATEMENT_TIMEOUT  seconds to reach a sector database (10) and for any one
                         statement on it (600)
+SDI_LEADERS_PANELS      the panels of the leaders' page /lanh-dao (default config/leaders.yml)
 SDI_SAMPLE_SECTOR_DB    the sample sector database `make run` creates beside the SDI's (default sdi_sector_ninhkieu)
 SDI_SAMPLES_DIR         where `manage.py sample_data` writes the synthetic sample files (default .sdi/samples)
 SDI_LOG_LEVEL           INFO by default; SDI_PYGEOAPI_LOG_LEVEL for pygeoapi's loggers (WARNING by default)
@@ -208,6 +209,7 @@ REST_FRAMEWORK = {
 SDI_CONFIG_DIR = BASE_DIR / "config"
 SDI_PYGEOAPI_BASE_CONFIG = SDI_CONFIG_DIR / "pygeoapi.base.yml"
 SDI_DEFAULT_DATASETS = SDI_CONFIG_DIR / "datasets.yml"
+SDI_LEADERS_PANELS = Path(os.environ.get("SDI_LEADERS_PANELS", SDI_CONFIG_DIR / "leaders.yml"))
 SDI_DATA_SCHEMA = "sdi_data"
 SDI_STAGING_SCHEMA = "sdi_staging"
 SDI_DISTRICTS_DATASET = os.environ.get("SDI_DISTRICTS_DATASET", "cantho-districts")

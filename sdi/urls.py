@@ -1,4 +1,5 @@
-"""URL map: home page, Django admin, the REST registry under /api/, and the OGC API under /ogcapi/."""
+"""URL map: home page, the dataset pages and the leaders' page (layers.pages), Django admin, the REST registry
+under /api/, and the OGC API under /ogcapi/."""
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,7 @@ from sdi.health import healthz, readyz
 
 urlpatterns = [
     path("", home, name="home"),
+    path("", include("layers.pages.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("layers.registry.api.urls")),
     path("ogcapi", include("sdi.ogcapi.urls")),

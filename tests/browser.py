@@ -22,6 +22,7 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1280,1024", "--lang=vi")
 PAGE_LOAD_SECONDS = 30
+ACCEPT_LANGUAGES = "vi-VN,vi"
 
 # Every attribute through which a page can make the browser fetch something (or send something somewhere).
 URL_ATTRIBUTES = ("src", "href", "action", "srcset", "data", "poster", "formaction", "background")
@@ -41,6 +42,8 @@ def start_chromium():
     options.binary_location = str(CHROMIUM)
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    # A Vietnamese reader's browser: headless Chromium ignores --lang and would send "Accept-Language: en-US,en".
+    options.add_experimental_option("prefs", {"intl.accept_languages": ACCEPT_LANGUAGES})
     try:
         driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     except Exception:

@@ -139,3 +139,28 @@ def test_contract_the_logger_levels_quiet_what_pygeoapi_still_logs(api, caplog):
         pygeoapi_items(api, {"limit": 1})
     assert any(r.levelno == logging.WARNING and r.name == "pygeoapi.api.itemtypes" for r in caplog.records), \
         "pygeoapi no longer warns here: review the pygeoapi.api.itemtypes level in settings.LOGGING"
+
+
+def test_contract_processor_errors_keep_their_status_only_through_our_manager(django_db_setup):
+    """Seam 12. pygeoapi's DummyManager still turns a processor's ProcessorExecuteError into a failed job (a 400
+    whatever the error), and still calls a client's subscriber URLs; our SynchronousManager lets the error
+    reach execute_process, which answers its status (404 for a dataset the user may not see)."""
+    from pygeoapi.process.manager.dummy import DummyManager
+    from pygeoapi.util import JobStatus, Subscriber
+
+    adapter.install()
+    api = api_cache.build_api("http://localhost/ogcapi", frozenset({SLUG}))
+    assert isinstance(api.manager, adapter.SynchronousManager) and "summary" in api.manager.processes
+    definition = {"name": "Dummy", "processes": dict(api.manager.processes)}
+    hidden = {"dataset": "t-no-such-dataset"}
+    _, _, outputs, status, _ = DummyManager(definition).execute_process("summary", hidden)
+    assert status == JobStatus.failed, "pygeoapi's manager now passes processor errors on: review seam 12"
+    assert "_send_success_notification" in dir(DummyManager), "pygeoapi no longer notifies subscribers: seam 12"
+
+    request = RequestFactory().post("/ogcapi/processes/summary/execution", json.dumps({"inputs": hidden}),
+                                    content_type="application/json", HTTP_HOST="localhost")
+    from pygeoapi.api import processes as processes_api
+    _, status, content = processes_api.execute_process(api, APIRequest.from_django(request, api.locales), "summary")
+    assert status == 404 and json.loads(content)["code"] == "NotFound"
+    with pytest.raises(adapter.SubscriberRefused):
+        api.manager.execute_process("summary", {"dataset": SLUG}, subscriber=Subscriber(success_uri="http://x/", in_progress_uri=None, failed_uri=None))

@@ -29,6 +29,12 @@ so an upgrade that changes one fails loudly instead of quietly bringing the old 
 11. The items/{id} fast path (sdi/ogcapi/item_fast_path.py) answers anonymous GeoJSON single features without
    pygeoapi's per-request work, rebuilding pygeoapi's exact bytes and headers from pygeoapi's own helpers;
    tests/test_item_fast_path.py compares its answer with get_collection_item's byte for byte.
+12. Processes run by our `SynchronousManager` (server.manager in the generated configuration), pygeoapi's
+   DummyManager without its two faults for us: it turned every processor error into a 400 "Error executing
+   process: …" with a logged traceback, so a dataset the user may not see could not be a 404 and a refused
+   input was logged as a crash; and it POSTed to any `subscriber` URL a client named (a request from the
+   server to wherever the client likes). Here a `ProcessorExecuteError` reaches pygeoapi's execute_process,
+   which answers its status and OGC code, and subscribers are refused.
 """
 import functools
 import inspect
@@ -42,7 +48,9 @@ from django.http import HttpRequest, HttpResponse
 from pygeoapi import l10n
 from pygeoapi.api import API, APIRequest
 from pygeoapi.formats import F_HTML
-from pygeoapi.util import render_j2_template, to_json
+from pygeoapi.process.base import ProcessorExecuteError
+from pygeoapi.process.manager.dummy import DummyManager
+from pygeoapi.util import JobStatus, RequestedProcessExecutionMode, RequestedResponse, render_j2_template, to_json
 
 from layers.serving.cql2 import keep_filter_crs
 from sdi.ogcapi import bbox, request_log
@@ -121,6 +129,10 @@ def install() -> None:
         raise RuntimeError("pygeoapi.api.itemtypes.transform_bbox is gone: review sdi/ogcapi/bbox.py")
     if not hasattr(itemtypes_api, "modify_pygeofilter"):
         raise RuntimeError("pygeoapi.api.itemtypes.modify_pygeofilter is gone: review sdi/ogcapi/adapter.py seam 10")
+
+    if not {"execution_mode", "requested_outputs", "subscriber", "requested_response"} <= set(
+            inspect.signature(DummyManager.execute_process).parameters):
+        raise RuntimeError("pygeoapi's process manager API changed: review sdi/ogcapi/adapter.py seam 12")
 
     l10n._cfg_cache = NothingCached()
     l10n.translate_struct = translate_struct  # render_j2_template calls it as l10n.translate_struct(...)
@@ -260,3 +272,35 @@ def name_json_schema_dialect(response: HttpResponse) -> None:
     if "$schema" in document:
         document["$schema"] = JSON_SCHEMA_DIALECT
         response.content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# -- 12. Processes -----------------------------------------------------------------------------------------------
+
+PROCESS_MANAGER = "sdi.ogcapi.adapter.SynchronousManager"
+
+
+class SubscriberRefused(ProcessorExecuteError):
+    http_status_code = HTTPStatus.BAD_REQUEST
+    ogc_exception_code = "InvalidParameterValue"
+
+
+class SynchronousManager(DummyManager):
+    """Runs a process at once, in the request (no jobs are kept). A processor's `ProcessorExecuteError` is
+    raised on to pygeoapi, which answers its own status and code (404 for a dataset the user may not see, 400
+    for a refused input); any other exception is a server error (500), not a client's."""
+
+    def execute_process(self, process_id, data_dict, execution_mode=None, requested_outputs=None,
+                        subscriber=None, requested_response=RequestedResponse.raw.value):
+        if subscriber is not None:
+            raise SubscriberRefused(user_msg="subscriber: callbacks are not offered; processes run synchronously")
+        processor = self.get_processor(process_id)
+        mime_type, outputs = processor.execute(data_dict, outputs=requested_outputs)
+        if requested_response == RequestedResponse.document.value:
+            outputs = {"outputs": [outputs]}
+        headers = None
+        if execution_mode is not None:  # respond-async is not offered: say it ran synchronously
+            headers = {"Preference-Applied": RequestedProcessExecutionMode.wait.value}
+        return None, mime_type, outputs, JobStatus.successful, headers
+
+    def __repr__(self):
+        return f"<SynchronousManager> {self.name}"

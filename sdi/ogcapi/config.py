@@ -8,8 +8,13 @@ from django.conf import settings
 from layers.crs import CRS84_URI as CRS84, offered_uris, storage_crs_uri
 from layers.models import Dataset
 from sdi.database import connection_kwargs
+from sdi.ogcapi.adapter import PROCESS_MANAGER
 
 PROVIDER_CLASS = "layers.serving.provider.PostGISProvider"
+# OGC API – Processes: summaries by district and ward (layers/summaries/process.py), run by adapter seam 12.
+PROCESS_RESOURCES = {
+    "summary": {"type": "process", "processor": {"name": "layers.summaries.process.SummaryProcessor"}},
+}
 
 
 @cache
@@ -79,5 +84,7 @@ def build_config(datasets, base_url: str) -> dict:
     limits["default_items"] = settings.SDI_ITEMS_DEFAULT_LIMIT
     limits["max_items"] = settings.SDI_ITEMS_MAX_LIMIT
     database = database_definition()
+    config["server"]["manager"] = {"name": PROCESS_MANAGER, "connection": None, "output_dir": None}
     config["resources"] = {dataset.slug: collection_resource(dataset, database) for dataset in datasets}
+    config["resources"].update(PROCESS_RESOURCES)  # a dataset slugged like a process would be shadowed by it
     return config

@@ -22,6 +22,10 @@ CONFORMANCE_CLASSES = sorted([
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables",
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     f"{OGC}/ogcapi-common-3/1.0/conf/schemas",
+    # Processes (the summary process, layers/summaries/process.py): synchronous execution, JSON, OGC descriptions
+    f"{OGC}/ogcapi-processes-1/1.0/conf/core",
+    f"{OGC}/ogcapi-processes-1/1.0/conf/json",
+    f"{OGC}/ogcapi-processes-1/1.0/conf/ogc-process-description",
     # Filtering (Part 3) with CQL2: the four classes QGIS needs before it pushes filters to the server,
     # plus every CQL2 class layers.serving.cql2 implements and tests.
     f"{OGC}/ogcapi-features-3/1.0/conf/filter",

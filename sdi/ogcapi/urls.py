@@ -9,6 +9,8 @@ urlpatterns = [
     path("/openapi", views.openapi),
     path("/collections", views.collections),
     path("/processes", views.processes),
+    path("/processes/<str:process_id>", views.process),
+    path("/processes/<str:process_id>/execution", views.execution),
     path("/TileMatrixSets", views.tile_matrix_sets),
     path("/tileMatrixSets", views.tile_matrix_sets),  # pygeoapi's own links on that page spell it so
     path("/TileMatrixSets/<str:tile_matrix_set_id>", views.tile_matrix_set),

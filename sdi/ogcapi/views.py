@@ -1,4 +1,5 @@
 """Thin Django views over pygeoapi's framework-neutral API functions, with a cached API object."""
+import json
 from pathlib import Path
 
 import pygeoapi
@@ -18,6 +19,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from layers.serving.hints import current_page_hint
+from layers.summaries.process import requesting_user
 from sdi.ogcapi import adapter, item_fast_path, paging, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
@@ -47,6 +49,7 @@ def execute(api_function, request: HttpRequest, *args, check_format=True, geojso
     except InvalidToken as exc:
         return ogc_exception(401, "InvalidCredentials", str(exc), {"WWW-Authenticate": 'Token realm="Cần Thơ SDI"'},
                              request=request)
+    request.sdi_user = user  # for what pygeoapi does not pass on (the summary process's visibility)
     api = get_api(base_url(request), user)
     if query_problem and (problem := query_problem(api)):
         return ogc_exception(400, "InvalidParameterValue", problem, request=request)
@@ -108,8 +111,37 @@ def collection(request, collection_id):
 
 @read_only
 def processes(request):
-    """The landing page always links here; the SDI publishes no processes yet, so the list is empty."""
+    """The processes (layers/summaries/process.py); the landing page links here."""
     return execute(processes_api.describe_processes, request, None)
+
+
+@read_only
+def process(request, process_id):
+    return execute(processes_api.describe_processes, request, process_id)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def execution(request, process_id):
+    """Runs a process synchronously (adapter seam 12). No CSRF: it changes nothing, and what it may read is
+    decided by the request's session or token as on every GET. The body must be a JSON object (pygeoapi would
+    answer a 500 for any other JSON)."""
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
+        return ogc_exception(400, "InvalidParameterValue",
+                             'the body must be a JSON object such as {"inputs": {"dataset": "…"}}', request=request)
+
+    def run(api, api_request, process_id):
+        token = requesting_user.set(request.sdi_user)
+        try:
+            return processes_api.execute_process(api, api_request, process_id)
+        finally:
+            requesting_user.reset(token)
+
+    return execute(run, request, process_id, check_format=False)
 
 
 @read_only

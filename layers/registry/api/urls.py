@@ -3,6 +3,7 @@ from django.urls import path
 
 from layers.registry.api import views
 from layers.sources.api.urls import urlpatterns as source_urlpatterns
+from layers.summaries import views as summaries
 
 app_name = "api"
 
@@ -15,5 +16,6 @@ urlpatterns = [
     path("datasets/<slug:slug>/replace", views.DatasetReplace.as_view(), name="dataset-replace"),
     path("jobs", views.JobList.as_view(), name="jobs"),
     path("jobs/<int:job_id>", views.JobDetail.as_view(), name="job"),
+    path("summaries/<slug:slug>", summaries.summary, name="summary"),  # JSON/CSV (layers/summaries/views.py)
     *source_urlpatterns,  # sources and change logs (layers/sources/api)
 ]

@@ -1,0 +1,66 @@
+"""Summaries cached per dataset version: rows in PostgreSQL (`SummaryCache`) and a small per-process memo.
+
+The key is (dataset id, its version, units id, its version, the normalised parameters); a version is the
+dataset's `updated` timestamp, which a replacement, a harvest or a merge moves on. A cached call must cost at
+most one small query, so each process also keeps the answers it has seen under (registry version, slugs,
+parameters): the registry version changes with every publish, harvest and edit, so a memo entry of an older
+registry is never used.
+"""
+import threading
+from collections import OrderedDict
+
+from django.db import IntegrityError, transaction
+
+from layers.summaries.models import SummaryCache
+
+MEMO_SIZE = 512
+_memo: OrderedDict[tuple, dict] = OrderedDict()
+_lock = threading.Lock()
+
+
+def memo_get(key: tuple) -> dict | None:
+    with _lock:
+        entry = _memo.get(key)
+        if entry is not None:
+            _memo.move_to_end(key)
+        return entry
+
+
+def memo_put(key: tuple, entry: dict) -> None:
+    with _lock:
+        _memo[key] = entry
+        _memo.move_to_end(key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def memo_clear() -> None:
+    with _lock:
+        _memo.clear()
+
+
+def stored(dataset, units, parameters: str) -> dict | None:
+    row = SummaryCache.objects.filter(dataset=dataset, dataset_version=dataset.updated, units=units,
+                                      units_version=units.updated, parameters=parameters).values("result").first()
+    return row["result"] if row else None
+
+
+def store(dataset, units, parameters: str, result: dict, computed_at, seconds: float) -> None:
+    """Keep `result`, and drop every row of an older version of this dataset or these units."""
+    try:
+        with transaction.atomic():
+            SummaryCache.objects.filter(dataset=dataset).exclude(dataset_version=dataset.updated).delete()
+            SummaryCache.objects.filter(units=units).exclude(units_version=units.updated).delete()
+            SummaryCache.objects.filter(dataset=units).exclude(dataset_version=units.updated).delete()
+            SummaryCache.objects.filter(units=dataset).exclude(units_version=dataset.updated).delete()
+            SummaryCache.objects.create(dataset=dataset, dataset_version=dataset.updated, units=units,
+                                        units_version=units.updated, parameters=parameters, result=result,
+                                        computed_at=computed_at, seconds=seconds)
+    except IntegrityError:
+        pass  # another worker stored the same figures first
+
+
+def clear() -> None:
+    """Forget every summary (the benchmark's first call; an operator's reset)."""
+    SummaryCache.objects.all().delete()
+    memo_clear()
