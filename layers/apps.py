@@ -5,3 +5,6 @@ class LayersConfig(AppConfig):
     name = "layers"
     verbose_name = "Lớp dữ liệu / Datasets"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from layers.merging import receivers  # noqa: F401 (connects the merges' signal receivers)

@@ -189,3 +189,4 @@ class WorkerHeartbeat(models.Model):
 
 
 from layers.sources.models import FeatureChange, Source, SourceRun  # noqa: E402,F401 (Django finds them here)
+from layers.merging.models import MergeBuild, MergedDataset  # noqa: E402,F401 (Django finds them here)

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.loading import ImportRefused
+from layers.merging.models import MergedDataset
 from layers.models import Dataset
 from layers.registry.services import delete_dataset
 from layers.sources.models import Source
@@ -23,6 +24,12 @@ class Command(BaseCommand):
             if orphan is not None:
                 orphan.delete()
                 self.stdout.write(self.style.SUCCESS(f"deleted the source of {slug} (it had published nothing)"))
+                return
+            # Likewise a merge never built: deleting the merged dataset's slug removes the merge.
+            merge = MergedDataset.objects.filter(slug=slug, dataset__isnull=True).first()
+            if merge is not None:
+                merge.delete()
+                self.stdout.write(self.style.SUCCESS(f"deleted the merge {slug} (it had published nothing)"))
                 return
         try:
             delete_dataset(slug)
