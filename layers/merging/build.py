@@ -189,7 +189,7 @@ def _check_constants(spec: MergeSpec, members: list[MemberTable]) -> None:
             if mapping.constant and mapping.value is not None and \
                     not diagnose.castable(str(mapping.value), types[mapping.target]):
                 raise MergeFailed(f"merge {spec.slug}, member {source.member.dataset}, field {mapping.target}: the "
-                                  f"constant {mapping.value!r} is not a {types[mapping.target]} (every feature)")
+                                  f"constant {mapping.value!r} does not cast to {types[mapping.target]} (every feature)")
 
 
 def _clip_sql(spec: MergeSpec, source: MemberTable) -> tuple[sql.Composable, list]:
