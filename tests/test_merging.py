@@ -161,7 +161,7 @@ def test_a_replaced_member_queues_a_rebuild_that_publishes_its_new_content(membe
     # the merge's own publish queued nothing more (no loop)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge' AND status = 'todo' "
-                       "RETURNING id")
+                       "AND queueing_lock = %s RETURNING id", (f"merge:{merge.pk}",))
         assert cursor.fetchall() == []
     publish_member(folder, C, C_FEATURES, 32648, replace=True)
     with connection.cursor() as cursor:
