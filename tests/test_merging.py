@@ -154,7 +154,9 @@ def test_a_replaced_member_queues_a_rebuild_that_publishes_its_new_content(membe
     queued = rows("SELECT (args->>'merge_id')::int FROM procrastinate_jobs WHERE task_name = 'build_merge' AND status = 'todo' "
                   "AND queueing_lock = %s", (f"merge:{merge.pk}",))
     assert [q[0] for q in queued] == [merge.pk]
-    assert build_merge(merge_id=merge.pk) == "succeeded"  # what the worker runs
+    with connection.cursor() as cursor:  # taken by the worker, which then runs the task:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge'")
+    assert build_merge(merge_id=merge.pk) == "succeeded"
     features = published(f"{PREFIX}live")
     assert (C, "C9") in features and (C, "C1") not in features and features[(C, "C9")][1] == "CLN"
     assert features[(C, "C9")][4] == Dataset.objects.get(slug=C).updated
