@@ -177,7 +177,8 @@ def test_a_replaced_member_queues_a_rebuild_that_publishes_its_new_content(membe
      f"merge {PREFIX}failing, member {A}, field dien_tich_m2 (from mdsd), feature so_hieu_thua A1: value "
      f"'Đất ở tại đô thị' does not cast to double precision"),
     (lambda s: s["members"][1]["fields"].update(loai_dat={"field": "loai", "map": {"ONT": "ONT", "LUC": "LUC"}}),
-     f"merge {PREFIX}failing, member {B}, field loai, feature 3: value 'XYZ' is not in the value map"),
+     f"merge {PREFIX}failing, member {B}, field loai_dat (from loai), feature fid 3: value 'XYZ' is not in the "
+     f"value map"),
     (lambda s: s["members"][2]["fields"].update(ma_huyen={"value": "x"}) or
      s["fields"].__setitem__(3, {"name": "ma_huyen", "type": "integer"}),
      f"merge {PREFIX}failing, member {C}, field ma_huyen: the constant 'x' does not cast to integer"),

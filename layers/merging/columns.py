@@ -49,9 +49,9 @@ def value_sql(spec: MergeSpec, source: MemberTable, mapping: Mapping, target_typ
         elif mapping.unmapped == "null":
             otherwise = sql.SQL("NULL")
         else:  # error: raised by the row itself, naming merge, member, field and feature
-            otherwise = sql.SQL("sdi_merge_unmapped(%s, %s, %s, m.{}::text, {})").format(
+            otherwise = sql.SQL("sdi_merge_unmapped(%s, %s, %s, %s || m.{}::text, {})").format(
                 sql.Identifier(source.key), as_text)
-            params += [spec.slug, source.member.dataset, mapping.field]
+            params += [spec.slug, source.member.dataset, f"{mapping.target} (from {mapping.field})", f"{source.key} "]
         expression = sql.SQL("CASE WHEN {col} IS NULL THEN NULL WHEN %s::jsonb ? {t} THEN (%s::jsonb ->> {t}) "
                              "ELSE {other} END").format(col=column, t=as_text, other=otherwise)
     if mapping.cast:

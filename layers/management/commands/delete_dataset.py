@@ -11,7 +11,8 @@ from layers.sources.models import Source
 class Command(BaseCommand):
     help = ("Delete a dataset: its registry row and its PostGIS table, with the source that feeds it, its runs and "
             "its change log. It disappears from the OGC API at once. A source whose first run never published "
-            "the dataset is deleted too.")
+            "the dataset is deleted too. Deleting a merged dataset deletes its merge and its overlaps "
+            "collection.")
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="collection id of the dataset")

@@ -2,6 +2,7 @@
 from django.urls import path
 
 from layers.registry.api import views
+from layers.merging.api.urls import urlpatterns as merge_urlpatterns
 from layers.sources.api.urls import urlpatterns as source_urlpatterns
 
 app_name = "api"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("jobs", views.JobList.as_view(), name="jobs"),
     path("jobs/<int:job_id>", views.JobDetail.as_view(), name="job"),
     *source_urlpatterns,  # sources and change logs (layers/sources/api)
+    *merge_urlpatterns,  # merged datasets (layers/merging/api)
 ]
