@@ -122,7 +122,7 @@ class MergedDatasetAdmin(admin.ModelAdmin):
             saved = services.update_merge(MergedDataset.objects.get(pk=obj.pk), raw, request.user)
         else:
             saved, _ = services.save_merge(raw, request.user)
-        obj.pk = saved.pk
+        obj.pk, obj.slug, obj.spec, obj.overlap = saved.pk, saved.slug, saved.spec, saved.overlap
 
     def delete_model(self, request, obj):
         services.delete_merge(obj, request.user)
