@@ -45,13 +45,15 @@ def publish_member(folder: Path, slug: str, features, srid: int, replace: bool =
     return import_vector_dataset(path, slug=slug, metadata=metadata, srid=srid, replace=replace).dataset
 
 
-def forget_merges(prefix: str) -> None:
+def forget_merges(prefix: str, datasets: bool = True) -> None:
+    """Remove the merges (with what they published) whose slug starts with `prefix`, and unless told otherwise
+    the other datasets with that prefix (the members) too."""
     for merge in MergedDataset.objects.filter(slug__startswith=prefix):
         if merge.dataset_id:
             delete_dataset(merge.dataset.slug)
         else:
             merge.delete()
-    for slug in Dataset.objects.filter(slug__startswith=prefix).values_list("slug", flat=True):
+    for slug in Dataset.objects.filter(slug__startswith=prefix).values_list("slug", flat=True) if datasets else ():
         if Dataset.objects.filter(slug=slug).exists():
             delete_dataset(slug)
     with connection.cursor() as cursor:

@@ -44,7 +44,7 @@ def people(committed_db, members):
              "root": User.objects.create_superuser(f"{PREFIX}root", password="pw")}
     tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
     yield users, tokens
-    forget_merges(PREFIX)
+    forget_merges(PREFIX, datasets=False)
     User.objects.filter(username__startswith=PREFIX).delete()
 
 

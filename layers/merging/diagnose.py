@@ -54,7 +54,8 @@ def _fails(spec, source: MemberTable, mapping, target_type: str) -> bool:
 
 
 def _first_offender(spec, source: MemberTable, mapping, target_type: str):
-    """The first feature (by key) whose value does not survive the mapping's casts, and that value as text."""
+    """The first feature (by key) whose value does not survive the mapping's casts, and that value as text.
+    Each step is tested from text, so a cast PostgreSQL would refuse to plan (integer to date) is found too."""
     column = sql.SQL("m.{}").format(sql.Identifier(mapping.field))
     inner, params = (column, [])
     if mapping.map is not None:  # what the map gives (unmapped values as their own text: they are not the fault)
@@ -65,7 +66,7 @@ def _first_offender(spec, source: MemberTable, mapping, target_type: str):
     test_params = [*params, steps[0]]
     if len(steps) == 2:
         test = sql.SQL("CASE WHEN NOT sdi_merge_castable({i}::text, %s) THEN true "
-                       "ELSE NOT sdi_merge_castable(CAST({i} AS {c})::text, %s) END").format(
+                       "ELSE NOT sdi_merge_castable(CAST({i}::text AS {c})::text, %s) END").format(
             i=inner, c=sql.SQL(steps[0]))
         test_params = [*params, steps[0], *params, steps[1]]
     query = sql.SQL("SELECT m.{k}::text, {col}::text FROM {src} m WHERE {col} IS NOT NULL AND {test} "
