@@ -23,7 +23,6 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
-from layers.jobs.owner import lease
 from layers.loading import ImportRefused
 from layers.loading.checks import TableFacts, attribute_schema, districts_covered, table_ident, wgs84_extent
 from layers.merging import diagnose, overlaps
@@ -60,8 +59,12 @@ def build(merge_id: int, *, trigger: str = "", on_progress=None) -> MergeBuild:
         raise MergeBusy(f"merge {merge.slug}: a build is already running; this one was not started")
     staging = f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}"
     try:
+        # Holding the lock, no other build of this merge runs: a build still "running" was cut off (a killed
+        # worker); it published nothing, since a build publishes in one transaction at its end.
+        MergeBuild.objects.filter(merge=merge, status=MergeBuild.Status.RUNNING).update(
+            status=MergeBuild.Status.FAILED, finished=timezone.now(),
+            error=f"merge {merge.slug}: interrupted (its process stopped); nothing was published")
         record = MergeBuild.objects.create(merge=merge, trigger=trigger[:200])
-        lease()  # this process's job-owner lease, as imports and harvests hold
         started = time.perf_counter()
         try:
             with _session_memory():
