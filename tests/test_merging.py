@@ -15,6 +15,7 @@ from layers.merging.services import save_merge
 from layers.models import Dataset
 from layers.registry.services import RequestRefused
 from tests.merging_made import forget_merges, publish_member, rows, square
+from tests.sources_sector import parcels, sector_database, sector_dsn  # noqa: F401 (fixtures)
 
 PREFIX = "mtest-"
 A, B, C, ZONES = f"{PREFIX}nk", f"{PREFIX}br", f"{PREFIX}cr", f"{PREFIX}zones"
@@ -216,3 +217,33 @@ def test_the_service_refuses_a_bad_spec_naming_the_member_and_field(members):
     with pytest.raises(RequestRefused, match="cannot be its own member"):
         save_merge(spec(A))
     assert not MergedDataset.objects.filter(slug=f"{PREFIX}refused").exists()
+
+
+def test_a_source_run_that_changed_a_member_queues_a_rebuild_with_the_runs_version(members, parcels):  # noqa: F811
+    from layers.sources.harvest import harvest
+    from layers.sources.services import register_source
+
+    slug = f"{PREFIX}src"
+    source = register_source(user=None, slug=slug, kind="postgres", dsn=sector_dsn(), table=parcels.qualified,
+                             key="ma_thua", metadata={"title_vi": "Thửa đất", "sector": "land"})
+    assert harvest(source.pk).status == "succeeded"
+    merge, _ = save_merge({
+        "slug": f"{PREFIX}from-source", "title_vi": "Gộp", "title_en": "Merged", "sector": "land", "crs": "EPSG:5897",
+        "fields": [{"name": "ma_thua", "type": "text"}, {"name": "loai_dat", "type": "text"}],
+        "members": [{"dataset": slug, "key": "ma_thua", "fields": {"ma_thua": "ma_thua", "loai_dat": "loại_đất"}}]})
+    assert build(merge.pk).status == "succeeded"
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge'")
+    parcels.sql("UPDATE {t} SET \"loại_đất\" = 'TMD' WHERE ma_thua = 'NK-0002'")
+    run = harvest(source.pk)
+    assert run.status == "succeeded" and run.changed == 1
+    assert rows("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'build_merge' AND status = 'todo' "
+                "AND queueing_lock = %s", (f"merge:{merge.pk}",))[0][0] == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge'")
+    assert build_merge(merge_id=merge.pk) == "succeeded"
+    features = rows(f'SELECT member_key, loai_dat, member_version FROM sdi_data."{PREFIX.replace("-", "_")}from_source"')
+    changed = {key: (use, version) for key, use, version in features}
+    assert changed["NK-0002"][0] == "TMD" and changed["NK-0001"][0] == "CLN"
+    run.refresh_from_db()
+    assert changed["NK-0002"][1] >= run.finished
