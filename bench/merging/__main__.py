@@ -155,7 +155,6 @@ def floor() -> float:
 
 def merge_build() -> tuple[float, dict]:
     from layers.merging.build import build
-    from layers.merging.models import MergedDataset
     from layers.merging.services import save_merge
 
     merge, _ = save_merge(spec())
@@ -164,7 +163,6 @@ def merge_build() -> tuple[float, dict]:
     seconds = time.perf_counter() - started
     if record.status != "succeeded":
         raise SystemExit(f"the build failed: {record.error}")
-    MergedDataset.objects.filter(pk=merge.pk).update()
     return seconds, record.report
 
 
