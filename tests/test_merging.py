@@ -119,7 +119,7 @@ def test_a_merge_maps_each_member_into_one_table_with_provenance_and_resolves_ov
 
 
 def test_overlaps_collection_is_served_over_http(members, server):
-    merge, _ = save_merge(spec(f"{PREFIX}served"))
+    merge, _ = save_merge(spec(f"{PREFIX}served", index_attributes=True))
     assert build(merge.pk).status == "succeeded"
     answer = requests.get(f"{server}/ogcapi/collections/{PREFIX}served-overlaps/items?f=json&limit=100", timeout=30)
     assert answer.status_code == 200, answer.text[:300]
@@ -128,6 +128,11 @@ def test_overlaps_collection_is_served_over_http(members, server):
     assert ("overlap", A, B) in found and ("gap", A, C) in found
     merged = requests.get(f"{server}/ogcapi/collections/{PREFIX}served/items?f=json&limit=100", timeout=30).json()
     assert {f["properties"]["member_dataset"] for f in merged["features"]} == {A, B, C}
+    filtered = requests.get(f"{server}/ogcapi/collections/{PREFIX}served/items?f=json&member_dataset={B}", timeout=30)
+    assert {f["properties"]["member_key"] for f in filtered.json()["features"]} == {"1", "2"}
+    indexed = rows("SELECT indexdef FROM pg_indexes WHERE schemaname = 'sdi_data' AND tablename = %s",
+                   (f"{PREFIX}served".replace("-", "_"),))
+    assert any("(member_dataset)" in i for (i,) in indexed) and any("gist (geom)" in i for (i,) in indexed)
 
 
 def test_clip_rule_clips_each_member_to_its_polygon_and_keeps_one_copy(members):

@@ -24,7 +24,9 @@ from django.utils import timezone
 from psycopg import sql
 
 from layers.loading import ImportRefused
-from layers.loading.checks import TableFacts, attribute_schema, districts_covered, table_ident, wgs84_extent
+from layers.loading.checks import (TableFacts, attribute_schema, districts_covered, parse_box, table_ident,
+                                   wgs84_extent)
+from layers.loading.indexes import index_attributes
 from layers.merging import diagnose, overlaps
 from layers.merging.columns import MemberTable, geometry_sql, value_sql
 from layers.merging.models import MergeBuild, MergedDataset
@@ -143,6 +145,12 @@ def _run(merge: MergedDataset, record: MergeBuild, staging: str, progress, start
                                                        report=report)
     log.info("merge %s: published %d features from %d members (%s)", spec.slug, report["features"], len(members),
              ", ".join(f"{k}: {v['published']}" for k, v in counts.items()))
+    if spec.index_attributes:  # after publishing, as an upload: the data is served meanwhile, queries get faster
+        progress(96, "indexing attributes")
+        published = Dataset.objects.get(slug=spec.slug)
+        indexed = index_attributes(published.table_schema, published.table_name, concurrently=False)
+        report.update(indexed_columns=indexed, seconds_to_index_attributes=round(time.perf_counter() - started, 3))
+        MergeBuild.objects.filter(pk=record.pk).update(report=report)
 
 
 # -- members ---------------------------------------------------------------------------------------------------
@@ -281,8 +289,6 @@ def _facts(spec: MergeSpec, staging: str, target, geometry_type: str, report: di
 def _companion_facts(spec: MergeSpec, table: str, main: TableFacts) -> TableFacts:
     target = table_ident(settings.SDI_STAGING_SCHEMA, table)
     count, box = _rows(sql.SQL("SELECT count(*), ST_Extent(geom)::text FROM {}").format(target))[0]
-    from layers.loading.checks import parse_box
-
     extent = wgs84_extent(parse_box(box), spec.srid, f"merge {spec.slug}") if count else main.extent_wgs84
     return TableFacts(count, "MultiPolygon", extent, attribute_schema(settings.SDI_STAGING_SCHEMA, table), [], {})
 

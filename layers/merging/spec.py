@@ -5,7 +5,9 @@ The spec is one object (a YAML/JSON file, or the REST body): `slug`, metadata (a
 `priority`, `key`, optional `clip` and one mapping per target field: a member field's name (rename), or
 `{field, cast, map, unmapped}`, or `{value}` (a constant; `{value: null}` for an explicit NULL). Optional:
 `min_area_m2` (smaller overlaps and gaps are noise of the reprojection, not reported; default 1) and
-`gap_tolerance_m` (how far apart two members may be for the space between them to be a gap; default 5).
+`gap_tolerance_m` (how far apart two members may be for the space between them to be a gap; default 5) and
+`index_attributes` (B-tree indexes on every attribute column after publishing, as an upload has; default false:
+they cost a third of a build of a million features).
 
 Everything that can be refused without reading a member's data is refused here, naming the part at fault.
 """
@@ -29,7 +31,8 @@ RESERVED = ("fid", "geom", *PROVENANCE)
 UNMAPPED = ("error", "keep", "null")
 NAME_RE = re.compile(r"^[^\x00\"]{1,63}$")
 MAPPING_KEYS = {"field", "cast", "map", "unmapped", "value"}
-SPEC_KEYS = {"slug", "crs", "overlap", "fields", "members", "min_area_m2", "gap_tolerance_m", *GIVEN_METADATA}
+SPEC_KEYS = {"slug", "crs", "overlap", "fields", "members", "min_area_m2", "gap_tolerance_m", "index_attributes",
+             *GIVEN_METADATA}
 MEMBER_KEYS = {"dataset", "priority", "key", "clip", "fields"}
 
 
@@ -80,6 +83,7 @@ class MergeSpec:
     metadata: dict = field(default_factory=dict)  # DatasetMetadata values given (the service fills defaults)
     min_area_m2: float = 1.0
     gap_tolerance_m: float = 5.0
+    index_attributes: bool = False
 
     def ranked(self) -> list[Member]:
         """Members in build order: priority 1 first."""
@@ -146,7 +150,15 @@ def parse_spec(raw: dict) -> MergeSpec:
     metadata = {k: nfc(v) for k, v in raw.items() if k in GIVEN_METADATA}
     return MergeSpec(slug=slug, srid=srid, overlap=overlap, fields=targets, members=parsed, metadata=metadata,
                      min_area_m2=_number(where, raw, "min_area_m2", 1.0),
-                     gap_tolerance_m=_number(where, raw, "gap_tolerance_m", 5.0))
+                     gap_tolerance_m=_number(where, raw, "gap_tolerance_m", 5.0),
+                     index_attributes=_flag(where, raw, "index_attributes"))
+
+
+def _flag(where: str, raw: dict, key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise RequestRefused(f"{where}: {key} {value!r}: write true or false", field=key)
+    return value
 
 
 def _number(where: str, raw: dict, key: str, default: float) -> float:
