@@ -251,3 +251,15 @@ def test_a_source_run_that_changed_a_member_queues_a_rebuild_with_the_runs_versi
     assert changed["NK-0002"][0] == "TMD" and changed["NK-0001"][0] == "CLN"
     run.refresh_from_db()
     assert changed["NK-0002"][1] >= run.finished
+
+
+def test_a_lon_lat_target_measures_overlaps_and_gaps_in_square_metres(members):
+    merge, _ = save_merge(spec(f"{PREFIX}lonlat", crs="http://www.opengis.net/def/crs/OGC/1.3/CRS84"))
+    record = build(merge.pk)
+    assert record.status == "succeeded", record.error
+    assert Dataset.objects.get(slug=f"{PREFIX}lonlat").storage_srid == 4326
+    overlaps = {(o["member_a"], o["member_b"]): o["area_m2"] for o in record.report["overlaps"]}
+    gaps = {(g["member_a"], g["member_b"]): g["area_m2"] for g in record.report["gaps"]}
+    assert overlaps[(A, B)] == pytest.approx(4_600, rel=5e-3)  # on the spheroid: UTM's scale factor is ~0.9997
+    assert gaps[(A, C)] == pytest.approx(600, rel=0.02)
+    assert published(f"{PREFIX}lonlat")[(B, "1")][6] == 4326
