@@ -263,3 +263,16 @@ def test_a_lon_lat_target_measures_overlaps_and_gaps_in_square_metres(members):
     assert overlaps[(A, B)] == pytest.approx(4_600, rel=5e-3)  # on the spheroid: UTM's scale factor is ~0.9997
     assert gaps[(A, C)] == pytest.approx(600, rel=0.02)
     assert published(f"{PREFIX}lonlat")[(B, "1")][6] == 4326
+
+
+def test_value_map_keys_and_constants_are_read_as_nfc():
+    import unicodedata
+
+    from layers.merging.spec import parse_spec
+
+    raw = spec(f"{PREFIX}nfc")
+    raw["members"][0]["fields"]["loai_dat"]["map"] = {unicodedata.normalize("NFD", "Đất ở tại đô thị"): "ODT"}
+    raw["members"][0]["fields"]["ma_huyen"] = {"value": unicodedata.normalize("NFD", "Ninh Kiều")}
+    parsed = parse_spec(raw).members[0].mappings
+    assert parsed[1].map == {"Đất ở tại đô thị": "ODT"} and parsed[3].value == "Ninh Kiều"
+    assert unicodedata.is_normalized("NFC", next(iter(parsed[1].map)))

@@ -132,6 +132,13 @@ def test_a_restricted_merge_is_404_to_those_who_may_not_see_its_dataset(server, 
     assert requests.get(api, headers=auth(tokens["owner"]), timeout=10).status_code == 200
     listed = requests.get(f"{server}/api/merges", headers=auth(tokens["viewer"]), timeout=10).json()
     assert merge.slug not in [m["slug"] for m in listed]
+    # nor may a merge be declared from a member the user may not see: it answers as if it did not exist
+    hidden = spec(f"{PREFIX}peek")
+    hidden["members"][1] = {"dataset": merge.slug, "priority": 2, "fields": {"ma_thua": "ma_thua",
+                                                                             "loai_dat": "loai_dat"}}
+    refused = requests.post(f"{server}/api/merges", json=hidden, headers=auth(tokens["staff"]), timeout=10)
+    assert refused.status_code == 400 and f"there is no dataset '{merge.slug}'" in refused.json()["detail"]
+    assert not MergedDataset.objects.filter(slug=f"{PREFIX}peek").exists()
 
 
 def test_command_line_declares_builds_lists_and_deletes_with_exit_codes(people, tmp_path, capsys):
