@@ -3,6 +3,9 @@
 gaps reported and served, rebuild after a member is replaced (signal → task → new content), and every failure
 naming merge, member, field and feature while the published merge stays as it was."""
 import copy
+import os
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -14,6 +17,7 @@ from layers.merging.models import MergedDataset
 from layers.merging.services import save_merge
 from layers.models import Dataset
 from layers.registry.services import RequestRefused
+from tests.conftest import REPO, database_url_for_servers
 from tests.merging_made import forget_merges, publish_member, rows, square
 from tests.sources_sector import parcels, sector_database, sector_dsn  # noqa: F401 (fixtures)
 
@@ -159,9 +163,16 @@ def test_a_replaced_member_queues_a_rebuild_that_publishes_its_new_content(membe
     queued = rows("SELECT (args->>'merge_id')::int FROM procrastinate_jobs WHERE task_name = 'build_merge' AND status = 'todo' "
                   "AND queueing_lock = %s", (f"merge:{merge.pk}",))
     assert [q[0] for q in queued] == [merge.pk]
-    with connection.cursor() as cursor:  # taken by the worker, which then runs the task:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge'")
-    assert build_merge(merge_id=merge.pk) == "succeeded"
+    with connection.cursor() as cursor:  # the other merges with member C are not this test's
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_merge' AND queueing_lock <> %s",
+                       (f"merge:{merge.pk}",))
+    env = {**os.environ, "DATABASE_URL": database_url_for_servers()}
+    env.pop("PGAPPNAME", None)
+    worker = subprocess.run([sys.executable, "manage.py", "run_worker", "--once", "--queue", "merges"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    assert rows("SELECT status FROM procrastinate_jobs WHERE task_name = 'build_merge' "
+                "AND args->>'merge_id' = %s", (str(merge.pk),)) == [("succeeded",)]
     features = published(f"{PREFIX}live")
     assert (C, "C9") in features and (C, "C1") not in features and features[(C, "C9")][1] == "CLN"
     assert features[(C, "C9")][4] == Dataset.objects.get(slug=C).updated
