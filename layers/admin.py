@@ -213,3 +213,4 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 from layers.sources import admin as sources_admin  # noqa: E402,F401 (registers the source pages)
+from layers.merging import admin as merging_admin  # noqa: E402,F401 (registers the merge pages)

@@ -8,3 +8,4 @@ class LayersConfig(AppConfig):
 
     def ready(self):
         from layers.pages import checks  # noqa: F401 (registers the leaders' panels check)
+        from layers.merging import receivers  # noqa: F401 (connects the merges' signal receivers)

@@ -190,3 +190,4 @@ class WorkerHeartbeat(models.Model):
 
 from layers.sources.models import FeatureChange, Source, SourceRun  # noqa: E402,F401 (Django finds them here)
 from layers.summaries.models import SummaryCache  # noqa: E402,F401 (Django finds it here)
+from layers.merging.models import MergeBuild, MergedDataset  # noqa: E402,F401 (Django finds them here)

@@ -22,3 +22,24 @@ def defer_harvest(source_id: int) -> bool:
     except AlreadyEnqueued:
         return False
     return True
+
+
+def merge_lock(merge_id: int) -> str:
+    return f"merge:{merge_id}"
+
+
+def defer_merge(merge_id: int) -> bool:
+    """Queue one build of the merge unless one is already queued; True when this call queued it.
+
+    A queued build reads its members when it runs, so one queued build serves every change made before it starts;
+    the lock keeps two builds of one merge from running at once.
+    """
+    from layers.jobs.tasks import build_merge
+
+    lock = merge_lock(merge_id)
+    try:
+        with transaction.atomic():
+            build_merge.configure(lock=lock, queueing_lock=lock).defer(merge_id=merge_id)
+    except AlreadyEnqueued:
+        return False
+    return True

@@ -1,7 +1,7 @@
 """The task queue's tasks (procrastinate; found through settings.PROCRASTINATE_IMPORT_PATHS).
 
-Queues: `imports` (uploads and `import_dataset --background`), `sources` (harvests and their schedule) and
-`maintenance` (the sweep after killed workers). One worker serves them all (layers.jobs.worker).
+Queues: `imports` (uploads and `import_dataset --background`), `sources` (harvests and their schedule),
+`merges` (builds of merged datasets) and `maintenance` (the sweep after killed workers). One worker serves them all (layers.jobs.worker).
 """
 import logging
 
@@ -17,7 +17,7 @@ from layers.jobs.queue import StopRequested, run_queued
 from layers.jobs.stopping import WORKER_STOP
 
 log = logging.getLogger(__name__)
-IMPORTS, SOURCES, MAINTENANCE = "imports", "sources", "maintenance"
+IMPORTS, SOURCES, MERGES, MAINTENANCE = "imports", "sources", "merges", "maintenance"
 
 
 class JobInterrupted(Exception):
@@ -78,6 +78,24 @@ def harvest_source(source_id: int) -> str | None:
 
         raise SourceUnreachable(run.error)
     return getattr(run, "status", None)
+
+
+@app.task(name="build_merge", queue=MERGES)
+def build_merge(merge_id: int) -> str | None:
+    """One build of a merged dataset. Deferred only through layers.jobs.deferral.defer_merge (lock and queueing
+    lock `merge:<id>`). Never retried: a failed build is recorded with its reason and the published merge kept."""
+    from layers.merging.build import MergeBusy, build
+    from layers.merging.models import MergedDataset
+
+    if not MergedDataset.objects.filter(pk=merge_id).exists():
+        return None  # deleted since it was queued
+    try:
+        with WORKER_STOP.job():
+            record = build(merge_id, trigger="queued")
+    except MergeBusy as exc:  # a foreground build holds it; it reads the same members
+        log.info("%s", exc)
+        return "busy"
+    return record.status
 
 
 @app.periodic(cron="* * * * *", periodic_id="harvest-due-sources")

@@ -25,6 +25,7 @@ from layers.loading.prepare import prepare_source
 from layers.loading.text import redecode_table
 from layers.models import Agency, Dataset, RegistryVersion, Sector
 from layers.registry.selectors import manageable_datasets
+from layers.registry.signals import send_after_commit
 
 log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -267,6 +268,7 @@ def publish_staging_table(slug, staging, srid, facts, metadata, replace, user, o
         registry_changed()
         if on_publish:
             on_publish(dataset)
+        send_after_commit(dataset)
     return dataset
 
 

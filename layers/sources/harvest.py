@@ -36,6 +36,7 @@ from layers.loading.indexes import index_attributes
 from layers.models import Dataset
 from layers.registry.services import (DatasetMetadata, ensure_schemas, publish_staging_table, registry_changed,
                                       table_name_for)
+from layers.registry.signals import send_after_commit
 from layers.sources import credentials, sync
 from layers.sources.errors import SourceFailed, SourceUnreachable
 from layers.sources.models import KEYS_SCHEMA, FeatureChange, Source, SourceRun, keys_table
@@ -446,6 +447,7 @@ def _write_difference(source, run, label, dataset, staging, names, layer, diff, 
         _keep_versions(source, versions)
         Dataset.objects.filter(pk=dataset.pk).update(**facts, updated=timezone.now())
         registry_changed()
+        send_after_commit(dataset)  # a merge with this dataset as a member is rebuilt (layers.merging)
         clock["publish"] = time.perf_counter()
         SourceRun.objects.filter(pk=run.pk).update(status=SourceRun.Status.SUCCEEDED, finished=timezone.now(),
                                                    report={**facts_report, "features": facts["feature_count"],

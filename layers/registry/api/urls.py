@@ -2,6 +2,7 @@
 from django.urls import path
 
 from layers.registry.api import views
+from layers.merging.api.urls import urlpatterns as merge_urlpatterns
 from layers.sources.api.urls import urlpatterns as source_urlpatterns
 from layers.summaries import views as summaries
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("jobs/<int:job_id>", views.JobDetail.as_view(), name="job"),
     path("summaries/<slug:slug>", summaries.summary, name="summary"),  # JSON/CSV (layers/summaries/views.py)
     *source_urlpatterns,  # sources and change logs (layers/sources/api)
+    *merge_urlpatterns,  # merged datasets (layers/merging/api)
 ]
