@@ -287,3 +287,21 @@ def test_value_map_keys_and_constants_are_read_as_nfc():
     parsed = parse_spec(raw).members[0].mappings
     assert parsed[1].map == {"Đất ở tại đô thị": "ODT"} and parsed[3].value == "Ninh Kiều"
     assert unicodedata.is_normalized("NFC", next(iter(parsed[1].map)))
+
+
+def test_scale_changes_a_members_unit_and_is_refused_where_no_number_is(members):
+    scaled = spec(f"{PREFIX}scaled")
+    scaled["members"][1]["fields"]["dien_tich_m2"] = {"field": "area", "scale": 0.0001}  # m² → ha, as a test
+    merge, _ = save_merge(scaled)
+    record = build(merge.pk, trigger="test")
+    assert record.status == "succeeded", record.error
+    features = published(f"{PREFIX}scaled")
+    assert features[(B, "2")][2] == pytest.approx(1.0) and features[(A, "A2")][2] == pytest.approx(10000.0)
+    for bad, words in (({"field": "mdsd", "scale": 10}, "scale needs a number: the target type is text"),
+                       ({"field": "mdsd", "scale": 0}, "scale 0: give a number other than 0"),
+                       ({"field": "mdsd", "scale": "x"}, "scale 'x'")):
+        refused = spec(f"{PREFIX}refused")
+        refused["members"][0]["fields"]["loai_dat"] = bad
+        with pytest.raises(RequestRefused, match=words) as caught:
+            save_merge(refused)
+        assert caught.value.field == "members[0].fields.loai_dat"

@@ -56,7 +56,10 @@ def value_sql(spec: MergeSpec, source: MemberTable, mapping: Mapping, target_typ
                              "ELSE {other} END").format(col=column, t=as_text, other=otherwise)
     if mapping.cast:
         expression = sql.SQL("CAST({} AS {})").format(expression, sql.SQL(mapping.cast))
-    if source.columns.get(mapping.field) == target_type and mapping.map is None and not mapping.cast:
+    if mapping.scale is not None:
+        expression = sql.SQL("({} * {})").format(expression, sql.Literal(mapping.scale))
+    if source.columns.get(mapping.field) == target_type and mapping.map is None and not mapping.cast \
+            and mapping.scale is None:
         return expression, params
     return sql.SQL("CAST({} AS {})").format(expression, target), params
 

@@ -30,7 +30,8 @@ PROVENANCE = ("member_dataset", "member_key", "member_version")
 RESERVED = ("fid", "geom", *PROVENANCE)
 UNMAPPED = ("error", "keep", "null")
 NAME_RE = re.compile(r"^[^\x00\"]{1,63}$")
-MAPPING_KEYS = {"field", "cast", "map", "unmapped", "value"}
+MAPPING_KEYS = {"field", "cast", "map", "unmapped", "value", "scale"}
+NUMERIC_TYPES = {"integer", "bigint", "double precision", "numeric"}
 SPEC_KEYS = {"slug", "crs", "overlap", "fields", "members", "min_area_m2", "gap_tolerance_m", "index_attributes",
              *GIVEN_METADATA}
 MEMBER_KEYS = {"dataset", "priority", "key", "clip", "fields"}
@@ -51,6 +52,7 @@ class Mapping:
     map: dict | None = None
     unmapped: str = "error"
     value: object = None
+    scale: float | None = None  # multiplies the (cast) value: a unit change, e.g. 10000 from hectares to m²
 
     @property
     def constant(self) -> bool:
@@ -246,7 +248,7 @@ def _mapping(label: str, at: str, target: TargetField, raw) -> Mapping:
     if isinstance(raw, str):
         return Mapping(target.name, field=nfc(raw))
     if not isinstance(raw, dict) or not raw or set(raw) - MAPPING_KEYS:
-        raise RequestRefused(f"{label}: write a member field name, {{field, cast, map, unmapped}} or {{value}}",
+        raise RequestRefused(f"{label}: write a member field name, {{field, cast, map, unmapped, scale}} or {{value}}",
                              field=at)
     if "value" in raw:
         if set(raw) != {"value"}:
@@ -269,4 +271,12 @@ def _mapping(label: str, at: str, target: TargetField, raw) -> Mapping:
     unmapped = raw.get("unmapped", "error")
     if unmapped not in UNMAPPED:
         raise RequestRefused(f"{label}: unmapped {unmapped!r}: choose error, keep or null", field=at)
-    return Mapping(target.name, field=nfc(source), cast=cast, map=value_map, unmapped=unmapped)
+    scale = raw.get("scale")
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale or scale != scale:
+            raise RequestRefused(f"{label}: scale {scale!r}: give a number other than 0 (e.g. 10000 for ha → m²)",
+                                 field=at)
+        if target.type not in NUMERIC_TYPES or (cast is not None and cast not in NUMERIC_TYPES):
+            raise RequestRefused(f"{label}: scale needs a number: the target type is {target.type}"
+                                 + (f" and the cast {cast}" if cast else ""), field=at)
+    return Mapping(target.name, field=nfc(source), cast=cast, map=value_map, unmapped=unmapped, scale=scale)
