@@ -35,6 +35,7 @@ data: db
 	@$(PY) manage.py ensure_admin
 	@$(PY) manage.py sample_sector || echo "[sdi] warning: the sample sector database could not be set up (see above; e.g. DATABASE_URL's role may not create databases); the SDI runs without it"
 	@$(PY) manage.py sample_data || echo "[sdi] warning: the synthetic sample datasets could not be made (see above); the SDI runs without them"
+	@$(PY) manage.py add_merge config/merges/cantho-land-use.yml || echo "[sdi] warning: the merged city land-use layer could not be built (see above); the SDI runs without it"
 
 run: data
 	@echo ""

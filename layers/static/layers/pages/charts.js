@@ -8,7 +8,8 @@
 (function () {
   "use strict";
   var COLOURS = ["#0b5394", "#e69138", "#6aa84f", "#cc0000", "#674ea7", "#45818e", "#f1c232", "#a64d79",
-                 "#3d85c6", "#b45f06", "#38761d", "#990000", "#351c75", "#134f5c", "#bf9000", "#741b47"];
+                 "#3d85c6", "#b45f06", "#38761d", "#990000", "#351c75", "#134f5c", "#bf9000", "#741b47",
+                 "#76a5af", "#c27ba0", "#8e7cc3", "#93c47d", "#f6b26b", "#e06666", "#6fa8dc", "#999999"];
   var HORIZONTAL_FROM = 20;
 
   function draw(canvas) {
@@ -25,6 +26,12 @@
     if (horizontal) {
       canvas.parentNode.style.height = (spec.labels.length * 16 + 90) + "px";
     }
+    // A legend of many categories (the national land-use codes) takes rows of its own: give them room, so the
+    // bars of a small panel are not squeezed to nothing.
+    var legendRows = spec.stacked ? Math.ceil(datasets.length / 6) : 0;
+    if (!horizontal && legendRows > 1) {
+      canvas.parentNode.style.height = (canvas.parentNode.clientHeight + legendRows * 22) + "px";
+    }
     var unitAxis = {stacked: spec.stacked, ticks: {autoSkip: false, maxRotation: 60}};
     var valueAxis = {stacked: spec.stacked, beginAtZero: true, title: {display: !!spec.axis, text: spec.axis},
                      ticks: {callback: function (value) { return number.format(value); }}};
@@ -39,7 +46,7 @@
         maintainAspectRatio: false,
         scales: horizontal ? {x: valueAxis, y: unitAxis} : {x: unitAxis, y: valueAxis},
         plugins: {
-          legend: {display: spec.stacked},
+          legend: {display: spec.stacked, labels: {boxWidth: legendRows > 1 ? 12 : 40}},
           tooltip: {callbacks: {label: function (item) {
             var value = horizontal ? item.parsed.x : item.parsed.y;
             return (spec.stacked ? item.dataset.label + ": " : "") + withUnit(value);
