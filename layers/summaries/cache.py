@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from layers.summaries.models import SummaryCache
 
-MEMO_SIZE = 512
+MEMO_SIZE = 128  # answers of up to ~100 kB (103 wards × categories): at most ~13 MB a worker
 _memo: OrderedDict[tuple, dict] = OrderedDict()
 _lock = threading.Lock()
 
