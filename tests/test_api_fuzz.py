@@ -23,6 +23,8 @@ SEED = 20261202
 REMOTE_PARAMETERS = {
     "featureId": {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
     "sortby": {"name": "sortby", "in": "query", "required": False, "schema": {"type": "string"}},
+    # on collections with a time field (cantho-health-facilities since the default data of 2 Dec 2026)
+    "datetime": {"name": "datetime", "in": "query", "required": False, "schema": {"type": "string"}},
 }
 
 

@@ -17,8 +17,8 @@ GROUP BY 1, 2
 """
 
 
-def psql_seconds(statement: str, settings: tuple[str, ...] = ("SET jit = off",)) -> tuple[float, int]:
-    """Wall time of `statement` run by psql (the settings first, in the same session), and its row count."""
+def psql_seconds(statement: str, settings: tuple[str, ...] = ("SET jit = off",)) -> tuple[float, list[list[str]]]:
+    """Wall time of `statement` run by psql (the settings first, in the same session), and its rows."""
     p = db_params()
     command = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", p["host"], "-p", str(p["port"]),
                "-U", p["user"], "-d", p["dbname"]]
@@ -26,7 +26,7 @@ def psql_seconds(statement: str, settings: tuple[str, ...] = ("SET jit = off",))
     env = {"PGPASSWORD": p["password"], "PATH": "/usr/bin:/bin:/usr/local/bin"}
     start = time.perf_counter()
     done = subprocess.run(command, input=script, capture_output=True, text=True, env=env, check=True)
-    return time.perf_counter() - start, len([line for line in done.stdout.splitlines() if line.strip()])
+    return time.perf_counter() - start, [line.split("|") for line in done.stdout.splitlines() if line.strip()]
 
 
 def bare_sql(table: str, units_table: str, code_field: str) -> str:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from layers.summaries.models import SummaryCache
 
-MEMO_SIZE = 512
+MEMO_SIZE = 128  # answers of up to ~100 kB (103 wards × categories): at most ~13 MB a worker
 _memo: OrderedDict[tuple, dict] = OrderedDict()
 _lock = threading.Lock()
 
@@ -39,10 +39,24 @@ def memo_clear() -> None:
         _memo.clear()
 
 
-def stored(dataset, units, parameters: str) -> dict | None:
+def stored(dataset, units, parameters: str, key_order: tuple = ()) -> dict | None:
+    """The stored answer, its keys back in `key_order` (jsonb keeps them in its own order)."""
     row = SummaryCache.objects.filter(dataset=dataset, dataset_version=dataset.updated, units=units,
                                       units_version=units.updated, parameters=parameters).values("result").first()
-    return row["result"] if row else None
+    if row is None:
+        return None
+    return _ordered(row["result"], key_order)
+
+
+ROW_ORDER = ("unit_code", "unit_name", "category", "count", "length_m", "area_m2", "value")
+
+
+def _ordered(result: dict, key_order: tuple) -> dict:
+    ordered = {key: result[key] for key in key_order if key in result}
+    ordered.update((key, value) for key, value in result.items() if key not in ordered)
+    if isinstance(ordered.get("rows"), list):
+        ordered["rows"] = [{key: row[key] for key in ROW_ORDER if key in row} for row in ordered["rows"]]
+    return ordered
 
 
 def store(dataset, units, parameters: str, result: dict, computed_at, seconds: float) -> None:

@@ -40,7 +40,10 @@ NUMERIC_TYPES = ("integer", "number")
 # parcel's geometry made the 1M-parcel summary 3.7 times slower (28 s against 7.6 s).
 PLANNER_SETTINGS = "SET LOCAL enable_memoize = off"
 RESULT_FORMAT = 2
-MAX_NAME = 200  # part of the cache key: a change to the answer's shape must not serve rows stored in the old one
+MAX_NAME = 200
+RESULT_KEYS = ("dataset", "dataset_title_vi", "dataset_title_en", "units", "units_title_vi", "units_title_en",
+               "units_label_vi", "units_label_en", "unit_code_field", "unit_name_field", "measure", "attribute",
+               "unit_of_measure", "category", "rows", "totals", "dataset_version", "units_version", "computed_at")  # part of the cache key: a change to the answer's shape must not serve rows stored in the old one
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def summarise(request: SummaryRequest, user, *, registry_version: int | None = N
     dataset, units = _visible(request, user)
     plan = _plan(request, dataset, units)
     parameters = json.dumps(plan.parameters, sort_keys=True, ensure_ascii=False)
-    result = cache.stored(dataset, units, parameters)
+    result = cache.stored(dataset, units, parameters, RESULT_KEYS)
     if result is None:
         started = time.perf_counter()
         result = _compute(plan, dataset, units)

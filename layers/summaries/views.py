@@ -24,7 +24,7 @@ from sdi.ogcapi.auth import InvalidToken, request_user
 REQUEST_PARAMETERS = ("units", "measure", "attribute", "category", "unit_code_field", "unit_name_field")
 PARAMETERS = frozenset({*REQUEST_PARAMETERS, "format", "lang", "f"})
 FORMATS = ("json", "csv")
-RENDERED_SIZE = 256
+RENDERED_SIZE = 128
 _rendered: OrderedDict[tuple, bytes] = OrderedDict()
 _rendered_lock = threading.Lock()
 
