@@ -43,10 +43,11 @@ def copy_to_staging(
     env = subprocess_env(env, source.driver)
     check_local_path(source.path)
     # A Shapefile calls a layer "Polygon" or "LineString" even when some shapes have several parts, which a
-    # single-part column then refuses at the first of them: promote those too.
-    multipart_shapefile = source.driver == "ESRI Shapefile" and source.geometry_type in ("Polygon", "LineString")
-    promote = ["-nlt", "PROMOTE_TO_MULTI"] if source.geometry_type in ("Unknown", "Geometry") or multipart_shapefile \
-        else []
+    # single-part column would refuse at the first of them: such a layer goes into a column of any type, and the
+    # checks settle it (multi only when some shape has several parts; checks.settle_geometry_type).
+    shapefile_parts = source.driver == "ESRI Shapefile" and source.geometry_type in ("Polygon", "LineString")
+    promote = ["-nlt", "PROMOTE_TO_MULTI"] if source.geometry_type in ("Unknown", "Geometry") else \
+        ["-nlt", "GEOMETRY"] if shapefile_parts else []
     merged = {**dict(source.open_options), **(open_options or {})}
     options = [arg for key, value in merged.items() for arg in ("-oo", f"{key}={value}")]
     command = [
