@@ -305,3 +305,26 @@ def test_scale_changes_a_members_unit_and_is_refused_where_no_number_is(members)
         with pytest.raises(RequestRefused, match=words) as caught:
             save_merge(refused)
         assert caught.value.field == "members[0].fields.loai_dat"
+
+
+def test_a_build_left_running_by_a_gone_process_is_recorded_as_failed_but_not_a_live_one(members):
+    """The sweep of killed workers: a build holds its merge's lock for its whole life (here a real second session
+    holds it); once no session holds it, a build still "running" was cut off and is recorded as failed."""
+    import psycopg
+
+    from layers.merging.build import LOCK_NAMESPACE, reap_interrupted_builds
+    from layers.merging.models import MergeBuild
+    from sdi.database import connection_kwargs
+
+    merge, _ = save_merge(spec(f"{PREFIX}reaped"))
+    record = MergeBuild.objects.create(merge=merge, trigger="test: a worker about to be killed")
+    with psycopg.connect(**connection_kwargs(autocommit=True)) as builder:
+        builder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, merge.pk))
+        assert reap_interrupted_builds() == 0
+        record.refresh_from_db()
+        assert record.status == "running", "a build whose process lives is left alone"
+    # the builder's session has ended, as a killed worker's does
+    assert reap_interrupted_builds() == 1
+    record.refresh_from_db()
+    assert record.status == "failed" and "interrupted" in record.error and record.finished is not None
+    assert reap_interrupted_builds() == 0

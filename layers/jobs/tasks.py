@@ -110,28 +110,34 @@ def schedule_harvests(timestamp: int) -> int:
     return len(queued)
 
 
-def reap_interrupted() -> tuple[int, int]:
-    """Record the import jobs and harvest runs whose process is gone (SIGKILL, a lost machine)."""
+def reap_interrupted() -> tuple[int, int, int]:
+    """Record the import jobs, harvest runs and merge builds whose process is gone (SIGKILL, a lost machine)."""
     from layers.jobs.cleanup import reap_interrupted_jobs
+    from layers.merging.build import reap_interrupted_builds
     from layers.sources.harvest import reap_interrupted_runs
 
-    return len(reap_interrupted_jobs()), reap_interrupted_runs()
+    return len(reap_interrupted_jobs()), reap_interrupted_runs(), reap_interrupted_builds()
+
+
+# Tasks that write in one transaction at their end, so that a killed one wrote nothing and may simply run again.
+RETRIED_AFTER_A_KILL = ("harvest_source", "build_merge")
 
 
 @app.periodic(cron="* * * * *", periodic_id="sweep-interrupted")
 @app.task(name="sweep_interrupted", queue=MAINTENANCE, queueing_lock="sweep_interrupted")
 async def sweep_interrupted(timestamp: int) -> int:
     """Every minute: clean up after killed workers. Their jobs stay `doing` in procrastinate (and hold their
-    locks) until found stalled by the worker heartbeat: a harvest is retried (a run is one transaction, so the
-    dead one wrote nothing), anything else is failed (an import's row was already recorded by the reaper)."""
+    locks) until found stalled by the worker heartbeat: a harvest or a merge build is retried (each writes in
+    one transaction, so the dead one wrote nothing), anything else is failed (an import's row was already recorded by the reaper)."""
     await sync_to_async(reap_interrupted, thread_sensitive=False)()
     timeout = app.worker_defaults.get("stalled_worker_timeout", 30)
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout))
     for job in stalled:
-        if job.task_name == "harvest_source":
+        retried = job.task_name in RETRIED_AFTER_A_KILL
+        if retried:
             await app.job_manager.retry_job(job)
         else:
             await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
         log.warning("job %s (%s) of a stopped worker: %s", job.id, job.task_name,
-                    "retried" if job.task_name == "harvest_source" else "recorded as failed")
+                    "retried" if retried else "recorded as failed")
     return len(stalled)

@@ -11,6 +11,7 @@ from layers.loading import ImportRefused
 from layers.loading.feature_names import FeatureNames
 from layers.loading.inspect import SourceLayer
 from layers.postgis import PG_TO_JSON_SCHEMA
+from layers.statements import execute as _execute, rows as _rows
 
 # Generous box around Vietnam (incl. its islands): data outside it was declared in the wrong CRS.
 VIETNAM_LON = (100.0, 118.0)
@@ -39,18 +40,6 @@ class TableFacts:
 
 def table_ident(schema: str, table: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-
-
-def _rows(query, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
-
-
-def _execute(query, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.rowcount
 
 
 def attribute_schema(schema: str, table: str, skip: tuple[str, ...] = ("fid", "geom")) -> list[dict]:

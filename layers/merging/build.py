@@ -33,6 +33,7 @@ from layers.merging.models import MergeBuild, MergedDataset
 from layers.merging.spec import MergeSpec, parse_spec
 from layers.models import Dataset
 from layers.registry.services import DatasetMetadata, ensure_schemas, publish_staging_table
+from layers.statements import execute as _execute, rows as _rows
 
 log = logging.getLogger(__name__)
 LOCK_NAMESPACE = 0x5D10E  # pg_advisory_lock(namespace, merge id): one build of a merge at a time
@@ -326,6 +327,23 @@ class _session_memory:
         _execute(sql.SQL("RESET maintenance_work_mem"))
 
 
+def reap_interrupted_builds() -> int:
+    """Record as failed the builds left "running" by a process that is gone (SIGKILL, a lost machine): a live
+    build holds its merge's advisory lock for its whole life, so a free lock means no one is building. Such a
+    build published nothing (a build publishes in one transaction at its end). Runs on its own connection."""
+    reaped = 0
+    for record in MergeBuild.objects.filter(status=MergeBuild.Status.RUNNING).select_related("merge"):
+        if not _try_lock(record.merge_id):
+            continue  # being built right now
+        try:
+            reaped += MergeBuild.objects.filter(pk=record.pk, status=MergeBuild.Status.RUNNING).update(
+                status=MergeBuild.Status.FAILED, finished=timezone.now(),
+                error=f"merge {record.merge.slug}: interrupted (its process stopped); nothing was published")
+        finally:
+            _unlock(record.merge_id)
+    return reaped
+
+
 def _try_lock(merge_id: int) -> bool:
     return _rows("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, merge_id))[0][0]
 
@@ -339,13 +357,3 @@ def _drop(*tables: str) -> None:
         _execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table_ident(settings.SDI_STAGING_SCHEMA, table)))
 
 
-def _rows(query, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
-
-
-def _execute(query, params=()) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.rowcount

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyproj
-from django.db import connection
 from psycopg import sql
 
 from layers.crs.sql import to_wgs84
 from layers.merging.spec import MergeSpec
+from layers.statements import execute as _execute, rows as _rows
 
 METRES_PER_DEGREE = 111_320.0
 INTERIORS_MEET = "2********"  # ST_Relate: the interiors share an area
@@ -187,13 +187,3 @@ def resolve(spec: MergeSpec, target, found: Found, counts: dict) -> None:
             tally["published"] -= dropped
 
 
-def _rows(query, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
-
-
-def _execute(query, params=()) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.rowcount

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
-from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
@@ -18,24 +17,13 @@ from layers.models import Dataset
 from layers.sources.errors import SourceFailed
 from layers.sources.models import FeatureChange, Source, SourceRun, keys_table
 from layers.sources.postgres import HASH_COLUMN, KEY_COLUMN, VERSION_COLUMN
+from layers.statements import execute as _execute, rows as _rows
 
 CHANGES = sql.Identifier(FeatureChange._meta.db_table)
 
 
 def staged(name: str) -> sql.Composed:
     return table_ident(settings.SDI_STAGING_SCHEMA, name)
-
-
-def _rows(query, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
-
-
-def _execute(query, params=()) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.rowcount
 
 
 def check_schema(label: str, published: list[dict], found: list[dict]) -> None:
