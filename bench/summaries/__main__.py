@@ -92,7 +92,8 @@ def main(argv=None) -> int:
                 body = {"inputs": {"dataset": SLUG, "units": units, "category": CATEGORY}}
                 for label, path, post, header in runs(query, body):
                     url = base + path
-                    fetch(url, post, timeout=600, header=header)  # computes the figures if the in-process runs cleared them
+                    # the first computes the figures if the in-process runs cleared them
+                    fetch(url, post, timeout=600, header=header)
                     status, answer = fetch(url, post, header=header)
                     assert status == 200 and (label == "csv" or json.loads(answer)["cached"]), (label, status)
                     log(f"{units}: wrk {label} {path} {header or ''} ...")
