@@ -164,3 +164,34 @@ def test_contract_processor_errors_keep_their_status_only_through_our_manager(dj
     assert status == 404 and json.loads(content)["code"] == "NotFound"
     with pytest.raises(adapter.SubscriberRefused):
         api.manager.execute_process("summary", {"dataset": SLUG}, subscriber=Subscriber(success_uri="http://x/", in_progress_uri=None, failed_uri=None))
+
+
+def test_contract_the_process_fast_path_answers_what_execute_process_answers(django_db_setup):
+    """Seam 13. For a cached, anonymous, raw execution of `summary`, sdi/ogcapi/process_fast_path.py sends the
+    status, headers and bytes pygeoapi's own execute_process gives (then views.execute's apply_gzip); the Vary
+    header is the view's. tests/test_process_fast_path.py compares the two through the whole Django stack."""
+    from pygeoapi.api import apply_gzip
+    from pygeoapi.api import processes as processes_api
+
+    from sdi.ogcapi import process_fast_path
+
+    adapter.install()
+    base = "http://localhost/ogcapi"
+    body = json.dumps({"inputs": {"dataset": SLUG, "units": "cantho-districts", "measure": "count"}})
+    api = api_cache.get_api(base, None)
+    for headers in ({}, {"HTTP_ACCEPT_ENCODING": "gzip"}, {"HTTP_ACCEPT_LANGUAGE": "en"}):
+        def request():
+            return RequestFactory().post("/ogcapi/processes/summary/execution", body, content_type="application/json",
+                                         HTTP_HOST="localhost", **headers)
+
+        for _ in range(2):  # the first call computes the figures; the second is pygeoapi's answer to a cached one
+            pygeoapi_headers, status, content = processes_api.execute_process(
+                api, APIRequest.from_django(request(), api.locales), "summary")
+        content = apply_gzip(pygeoapi_headers, content)
+        fast = process_fast_path.answer(request(), base, "summary")
+        assert fast is not None, "the fast path no longer takes a cached execution"
+        assert fast.status_code == status == 200
+        assert fast.content == (content.encode("utf-8") if isinstance(content, str) else content), \
+            "pygeoapi's execute_process answers other bytes: review sdi/ogcapi/process_fast_path.py (seam 13)"
+        assert {name: value for name, value in fast.items() if name != "Vary"} == pygeoapi_headers, \
+            "pygeoapi's execute_process answers other headers: review sdi/ogcapi/process_fast_path.py (seam 13)"

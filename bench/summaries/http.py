@@ -38,14 +38,20 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise SystemExit(f"gunicorn did not answer on port {port}")
 
 
-def fetch(url: str, body: dict | None = None, timeout: float = 300) -> tuple[int, bytes]:
+def fetch(url: str, body: dict | None = None, timeout: float = 300, header: str | None = None) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    headers = {"Content-Type": "application/json"} if data else {}
+    if header:
+        name, _, value = header.partition(":")
+        headers[name] = value.strip()
+    request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as answer:
         return answer.status, answer.read()
 
 
-def wrk(base: str, path: str, duration: int, concurrency: int, server_pgid: int, body: dict | None = None) -> dict:
+def wrk(base: str, path: str, duration: int, concurrency: int, server_pgid: int, body: dict | None = None,
+        header: str | None = None) -> dict:
+    """`header`: one more request header of the POST ("Name: value")."""
     work = OUT / "summaries-wrk"
     work.mkdir(parents=True, exist_ok=True)
     if body is None:
@@ -55,7 +61,7 @@ def wrk(base: str, path: str, duration: int, concurrency: int, server_pgid: int,
     else:
         (work / "body.json").write_text(json.dumps(body))
         command = ["wrk", "-t2", f"-c{concurrency}", "--timeout", "60s", "-s", str(POST_LUA), base, "--", path,
-                   str(work / "body.json")]
+                   str(work / "body.json")] + ([header] if header else [])
     subprocess.run(command[:1] + ["-d2s"] + command[1:], capture_output=True, text=True, timeout=120)  # warm-up
     with ForeignLoad(server_pgid) as foreign:
         done = subprocess.run(command[:1] + [f"-d{duration}s"] + command[1:], capture_output=True, text=True,

@@ -15,6 +15,7 @@ from layers.summaries.errors import NotVisible, SummaryRefused
 from layers.summaries.units import DEFAULT_UNITS, KNOWN_UNITS
 
 PROCESS_ID = "summary"
+MEDIA_TYPE = "application/json"  # of the answer (sdi/ogcapi/process_fast_path.py rebuilds it)
 requesting_user: ContextVar = ContextVar("requesting_user", default=None)
 
 
@@ -111,7 +112,7 @@ class SummaryProcessor(BaseProcessor):
             raise SummaryInputRefused(user_msg=refused.message) from None
         except NotVisible as missing:
             raise SummaryDatasetNotFound(user_msg=str(missing)) from None
-        return "application/json", result
+        return MEDIA_TYPE, result
 
     def __repr__(self):
         return f"<SummaryProcessor> {self.name}"

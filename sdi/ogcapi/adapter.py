@@ -35,6 +35,12 @@ so an upgrade that changes one fails loudly instead of quietly bringing the old 
    input was logged as a crash; and it POSTed to any `subscriber` URL a client named (a request from the
    server to wherever the client likes). Here a `ProcessorExecuteError` reaches pygeoapi's execute_process,
    which answers its status and OGC code, and subscribers are refused.
+13. The cached-summary fast path (sdi/ogcapi/process_fast_path.py) answers an anonymous, raw, synchronous
+   execution of `summary` whose public answer the summary memo already holds without pygeoapi's per-request
+   work, with the headers and bytes execute_process made for it (pygeoapi's own helpers, kept per registry
+   version); tests/test_pygeoapi_adapter.py and tests/test_process_fast_path.py compare its answer with
+   execute_process's byte for byte; the latter also checks that restricted summaries, tokens, Prefer, document
+   responses and errors go the ordinary way.
 """
 import functools
 import inspect

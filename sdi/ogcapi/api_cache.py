@@ -32,8 +32,10 @@ REGISTRY_VERSION_SQL = sql.SQL("(SELECT coalesce(max(value), 0) FROM {} WHERE id
     sql.Identifier(RegistryVersion._meta.db_table)).as_string(None)
 
 
-def get_api(base_url: str, user=None) -> API:
-    version = registry_version()
+def get_api(base_url: str, user=None, *, version: int | None = None) -> API:
+    """`version`: the registry version this request has already read (spares a round trip)."""
+    if version is None:
+        version = registry_version()
     key = (base_url, _visible(user, version))
     if (api := _cached(key, version)) is not None:
         return api

@@ -20,7 +20,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from layers.serving.hints import current_page_hint
 from layers.summaries.process import requesting_user
-from sdi.ogcapi import adapter, item_fast_path, paging, query_checks, request_log
+from sdi.ogcapi import adapter, item_fast_path, paging, process_fast_path, query_checks, request_log
 from sdi.ogcapi.api_cache import get_api
 from sdi.ogcapi.auth import InvalidToken, request_user
 
@@ -133,6 +133,8 @@ def execution(request, process_id):
     if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
         return ogc_exception(400, "InvalidParameterValue",
                              'the body must be a JSON object such as {"inputs": {"dataset": "…"}}', request=request)
+    if (fast := process_fast_path.answer(request, base_url(request), process_id)) is not None:
+        return fast  # a cached summary, as pygeoapi would answer it (adapter seam 13)
 
     def run(api, api_request, process_id):
         token = requesting_user.set(request.sdi_user)
