@@ -76,6 +76,19 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
         raise AssertionError(f"{username} could not sign in: {driver.find_element(By.TAG_NAME, 'body').text[:300]}")
 
 
+def press_and_read_message(driver, button_xpath: str) -> str:
+    """Press a button that posts a form and read the message list of the page that follows. The page before has
+    a message list of its own (an earlier press): wait until the new page has replaced it, or its text is read."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, button_xpath).click()
+    WebDriverWait(driver, PAGE_LOAD_SECONDS).until(expected_conditions.staleness_of(before))
+    return driver.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+
+
 def foreign_loads(driver) -> list[str]:
     """Everything the current page fetched, or names in an attribute that makes the browser fetch or send, on
     another origin than the page's own (scheme, host and port)."""

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from layers.merging.build import build
 from layers.merging.models import MergedDataset
 from layers.merging.services import save_merge
-from tests.browser import foreign_loads, log_in
+from tests.browser import foreign_loads, log_in, press_and_read_message
 from tests.merging_made import forget_merges, publish_member, rows, square
 
 PREFIX = "mpage-"
@@ -56,9 +56,8 @@ def test_the_merge_page_shows_errors_history_and_report_and_queues_one_build(bro
     report = browser.find_element(By.CSS_SELECTOR, ".field-last_report").text
     assert "overlaps" in report and f"{A} – {B}" in report and "1000" in report.replace(",", "")
     assert foreign_loads(browser) == []
-    browser.find_element(By.XPATH, "//button[contains(., 'Build now')]").click()
-    assert "build queued" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
-    browser.find_element(By.XPATH, "//button[contains(., 'Build now')]").click()
-    assert "already queued" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    build_now = "//button[contains(., 'Build now')]"
+    assert "build queued" in press_and_read_message(browser, build_now)
+    assert "already queued" in press_and_read_message(browser, build_now)
     assert rows("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'build_merge' AND status = 'todo' AND "
                 "queueing_lock = %s", (f"merge:{merge.pk}",))[0][0] == 1

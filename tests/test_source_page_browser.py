@@ -10,7 +10,7 @@ from layers.registry.services import delete_dataset
 from layers.sources.harvest import harvest
 from layers.sources.models import Source
 from layers.sources.services import register_source
-from tests.browser import foreign_loads, log_in
+from tests.browser import foreign_loads, log_in, press_and_read_message
 from tests.sources_sector import SectorTable, sector_database, sector_dsn  # noqa: F401 - fixture
 
 PREFIX = "brs-"
@@ -50,10 +50,8 @@ def test_the_source_page_shows_runs_and_changes_and_queues_one_run(browser, serv
     assert "yes (encrypted)" in browser.find_element(By.CSS_SELECTOR, ".field-has_password").text
     assert foreign_loads(browser) == []
 
-    run_now = browser.find_element(By.XPATH, "//button[contains(., 'Run now')]")
-    run_now.click()
-    assert "run queued" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
-    browser.find_element(By.XPATH, "//button[contains(., 'Run now')]").click()
-    assert "already queued" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    run_now = "//button[contains(., 'Run now')]"
+    assert "run queued" in press_and_read_message(browser, run_now)
+    assert "already queued" in press_and_read_message(browser, run_now)
     assert ProcrastinateJob.objects.filter(task_name="harvest_source", args={"source_id": source.pk},
                                            status="todo").count() == 1
