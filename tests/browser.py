@@ -71,7 +71,9 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
     driver.get(f"{base_url}/admin/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
+    before = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "form#login-form [type=submit]").click()
+    _replaced(driver, before)  # else the login form still found may be the one just submitted
     if driver.find_elements(By.ID, "login-form"):
         raise AssertionError(f"{username} could not sign in: {driver.find_element(By.TAG_NAME, 'body').text[:300]}")
 
@@ -80,13 +82,19 @@ def press_and_read_message(driver, button_xpath: str) -> str:
     """Press a button that posts a form and read the message list of the page that follows. The page before has
     a message list of its own (an earlier press): wait until the new page has replaced it, or its text is read."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     before = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, button_xpath).click()
-    WebDriverWait(driver, PAGE_LOAD_SECONDS).until(expected_conditions.staleness_of(before))
+    _replaced(driver, before)
     return driver.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+
+
+def _replaced(driver, before) -> None:
+    """Wait until the page that `before` (its html element) belonged to has been replaced by the next one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, PAGE_LOAD_SECONDS).until(expected_conditions.staleness_of(before))
 
 
 def foreign_loads(driver) -> list[str]:
