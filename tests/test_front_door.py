@@ -26,6 +26,7 @@ METADATA = {"title_vi": "Trạm bơm", "title_en": "Pumping stations", "sector":
 REFUSED = {
     "sector": ({"sector": "nowhere"}, "unknown sector 'nowhere' (sectors: "),
     "slug": ({"slug": "Bad Slug!"}, "slug 'Bad Slug!': use 1-63 lower-case letters, digits, '-' or '_'"),
+    "reserved": ({"slug": "summary"}, "slug 'summary' is the name of an OGC API process of this server"),
     "crs-code": ({"crs": "EPSG:99999"}, "unknown CRS EPSG:99999"),
     "crs-text": ({"crs": "Cần Thơ"}, "CRS 'Cần Thơ' is not an EPSG code (write it as EPSG:5897)"),
     "encoding": ({"encoding": "latin-9"}, "unknown encoding 'latin-9' (choose auto or one of "),

@@ -231,6 +231,8 @@ def test_the_service_refuses_a_bad_spec_naming_the_member_and_field(members):
         save_merge(spec(f"{PREFIX}refused", members=[{**spec("x")["members"][0], "dataset": f"{PREFIX}none"}]))
     with pytest.raises(RequestRefused, match="cannot be its own member"):
         save_merge(spec(A))
+    with pytest.raises(RequestRefused, match="'summary' is the name of an OGC API process"):
+        save_merge(spec("summary"))
     assert not MergedDataset.objects.filter(slug=f"{PREFIX}refused").exists()
 
 

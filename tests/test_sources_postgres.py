@@ -243,6 +243,8 @@ def test_the_command_line_registers_harvests_and_lists_runs(db, parcels, capsys)
         call_command("add_source", slug, "--postgres", sector_dsn(), "--table", parcels.qualified)
     with pytest.raises(CommandError, match="every '5x'"):
         call_command("add_source", new_slug(), "--postgres", sector_dsn(), "--table", "a.b", "--every", "5x")
+    with pytest.raises(CommandError, match="slug 'summary' is the name of an OGC API process"):
+        call_command("add_source", "summary", "--postgres", sector_dsn(), "--table", parcels.qualified)
     with pytest.raises(CommandError, match="no source"):
         call_command("harvest", new_slug())
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from layers.crs import UnknownCRS, parse_crs
-from layers.registry.services import GIVEN_METADATA, SLUG_RE, RequestRefused
+from layers.registry.services import GIVEN_METADATA, RequestRefused, check_slug
 
 TARGET_TYPES = ("text", "integer", "bigint", "double precision", "numeric", "date", "timestamptz", "boolean")
 TYPE_ALIASES = {"int": "integer", "int4": "integer", "int8": "bigint", "float": "double precision",
@@ -119,9 +119,7 @@ def parse_spec(raw: dict) -> MergeSpec:
     if not isinstance(raw, dict):
         raise RequestRefused("the spec must be an object (slug, fields, members …)", field="spec")
     slug = raw.get("slug")
-    if not isinstance(slug, str) or not SLUG_RE.match(slug):
-        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
-                             f"letter or digit", field="slug")
+    check_slug(slug)
     where = f"merge {slug}"
     unknown = sorted(set(raw) - SPEC_KEYS)
     if unknown:

@@ -29,6 +29,19 @@ from layers.registry.signals import send_after_commit
 
 log = logging.getLogger(__name__)
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# The ids of the OGC API processes: pygeoapi keeps collections and processes in one map of resources, so a
+# dataset of that name would hide the process (or the process the dataset).
+RESERVED_SLUGS = frozenset({"summary"})
+
+
+def check_slug(slug) -> None:
+    """The one rule for a collection id, whichever front door names it (upload, source, merge)."""
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
+                             f"letter or digit", field="slug")
+    if slug in RESERVED_SLUGS:
+        raise RequestRefused(f"slug {slug!r} is the name of an OGC API process of this server: choose another slug",
+                             field="slug")
 
 
 RECORDED = {"recorded": True}  # written by the import itself (where the data came from), never edited
@@ -197,9 +210,7 @@ def check_request(slug: str, metadata: DatasetMetadata, *, replace: bool, user, 
 
     Raises RequestRefused (naming the field at fault) or PermissionRefused (someone else's dataset).
     """
-    if not SLUG_RE.match(slug or ""):
-        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
-                             f"letter or digit", field="slug")
+    check_slug(slug)
     check_metadata_values(vars(metadata))
     existing = Dataset.objects.filter(slug=slug).first()
     hidden = existing is not None and user is not None and \

@@ -14,8 +14,8 @@ from django.utils import timezone
 from layers.crs import UnknownCRS, parse_crs
 from layers.loading.known_crs import ensure_known
 from layers.models import Dataset
-from layers.registry.services import (GIVEN_METADATA, SLUG_RE, DatasetMetadata, PermissionRefused, RequestRefused,
-                                      can_modify, check_metadata_values)
+from layers.registry.services import (GIVEN_METADATA, DatasetMetadata, PermissionRefused, RequestRefused,
+                                      can_modify, check_metadata_values, check_slug)
 from layers.sources import credentials
 from layers.sources.remote.http import public_url  # a URL as it may be shown: no password, no token
 from layers.sources.models import Source, SourceRun
@@ -111,9 +111,7 @@ def check_source_request(*, user, slug: str, kind: str | None = None, url: str =
     """Everything about a new source that can be checked without reaching it. Raises RequestRefused naming the
     field, or PermissionRefused."""
     check_can_manage(user)
-    if not SLUG_RE.match(slug or ""):
-        raise RequestRefused(f"slug {slug!r}: use 1-63 lower-case letters, digits, '-' or '_', starting with a "
-                             f"letter or digit", field="slug")
+    check_slug(slug)
     kind = kind or (Source.Kind.POSTGRES if dsn else Source.Kind.FILE)
     if kind not in Source.Kind.values:
         raise RequestRefused(f"kind {kind!r}: choose one of {', '.join(Source.Kind.values)}", field="kind")
