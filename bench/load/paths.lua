@@ -1,5 +1,5 @@
 -- wrk script for bench.peers (bench/load/wrk.py): request paths taken from a file (one path per line, made by the
--- benchmark with a fixed seed, so every server gets the same boxes / offsets / ids), and a done() that
+-- benchmark with a fixed seed, so every server gets the same boxes / offsets / ids), and report.lua's done() that
 -- prints one machine-readable line with throughput, latency percentiles and errors.
 --
 --   wrk -t2 -c8 -d20s --timeout 60s -s bench/load/paths.lua http://127.0.0.1:8101 -- paths.txt
@@ -30,12 +30,5 @@ function request()
    return wrk.format("GET", path)
 end
 
-function done(summary, latency, requests)
-   local e = summary.errors
-   io.write(string.format(
-      "WRK-RESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p95_us=%d p99_us=%d max_us=%d mean_us=%.0f "
-      .. "connect=%d read=%d write=%d status=%d timeout=%d bytes=%d\n",
-      summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
-      latency:percentile(95), latency:percentile(99), latency.max, latency.mean,
-      e.connect, e.read, e.write, e.status, e.timeout, summary.bytes))
-end
+-- done(): the WRK-RESULT line, shared with the other benchmark scripts
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")

@@ -29,8 +29,13 @@ def run_wrk(name: str, kind: str, duration: int, warmup: int, concurrency: int, 
     paths_file = OUT / "peers-paths" / f"{name}-{kind}.txt"
     paths_file.parent.mkdir(parents=True, exist_ok=True)
     paths_file.write_text("\n".join(path for path, _ in request_paths(name, kind)) + "\n")
-    command = ["wrk", f"-t{threads}", f"-c{concurrency}", "--timeout", "60s", "-s", str(PATHS_LUA),
-               base_url(name), "--", str(paths_file)]
+    return measure(["wrk", f"-t{threads}", f"-c{concurrency}", "--timeout", "60s", "-s", str(PATHS_LUA),
+                    base_url(name), "--", str(paths_file)], duration, warmup, server_pgid)
+
+
+def measure(command: list[str], duration: int, warmup: int, server_pgid: int = 0) -> dict:
+    """Run a wrk command (no -d: a warm-up of `warmup` s first, then `duration` s timed) whose script prints
+    report.lua's WRK-RESULT line, with the other processes' load and the CPU per request measured alongside."""
     if warmup:
         subprocess.run(command[:1] + [f"-d{warmup}s"] + command[1:], capture_output=True, text=True,
                        timeout=warmup + 120)
@@ -49,7 +54,7 @@ def run_wrk(name: str, kind: str, duration: int, warmup: int, concurrency: int, 
             "p50_ms": round(v["p50_us"] / 1000, 1), "p90_ms": round(v["p90_us"] / 1000, 1),
             "p95_ms": round(v["p95_us"] / 1000, 1), "p99_ms": round(v["p99_us"] / 1000, 1),
             "max_ms": round(v["max_us"] / 1000, 1), "mb_s": round(v["bytes"] / seconds / 1e6, 1),
-            "errors": errors, "loadavg_before": round(load, 2), "seconds": round(seconds, 1),
+            "bytes": int(v["bytes"]), "errors": errors, "loadavg_before": round(load, 2), "seconds": round(seconds, 1),
             "foreign_cpu": round(foreign.share, 3),
             # CPU per request of the server's processes and of the benchmark database: less sensitive than req/s
             # to other sessions' load on the same cores

@@ -7,9 +7,8 @@ import urllib.request
 from pathlib import Path
 
 from bench import OUT, REPO
-from bench.foreign_load import ForeignLoad
-from bench.load.wrk import PATHS_LUA, ensure_wrk
-from bench.processes import _running, log, ours_env, port_free
+from bench.load.wrk import PATHS_LUA, ensure_wrk, measure
+from bench.processes import _running, ours_env, port_free
 
 POST_LUA = Path(__file__).resolve().with_name("post.lua")
 WORKERS = 2
@@ -62,21 +61,13 @@ def wrk(base: str, path: str, duration: int, concurrency: int, server_pgid: int,
         (work / "body.json").write_text(json.dumps(body))
         command = ["wrk", "-t2", f"-c{concurrency}", "--timeout", "60s", "-s", str(POST_LUA), base, "--", path,
                    str(work / "body.json")] + ([header] if header else [])
-    subprocess.run(command[:1] + ["-d2s"] + command[1:], capture_output=True, text=True, timeout=120)  # warm-up
-    with ForeignLoad(server_pgid) as foreign:
-        done = subprocess.run(command[:1] + [f"-d{duration}s"] + command[1:], capture_output=True, text=True,
-                              timeout=duration + 120)
-    line = next((l for l in done.stdout.splitlines() if l.startswith("WRK-RESULT")), None)
-    if line is None:
-        return {"error": f"wrk failed: {done.stdout[-300:]} {done.stderr[-300:]}"}
-    v = {k: float(x) for k, x in (item.split("=") for item in line.split()[1:])}
-    seconds = v["duration_us"] / 1e6
-    return {"req_s": round(v["requests"] / seconds, 1), "p50_ms": round(v["p50_us"] / 1000, 1),
-            "p99_ms": round(v["p99_us"] / 1000, 1), "errors": int(v["status"] + v["timeout"] + v["connect"]),
-            "kb_per_answer": round(v["bytes"] / max(1, v["requests"]) / 1000, 1),
-            "other_load": round(foreign.share, 2),
-            "server_cpu_ms": round(1000 * foreign.server_cpu / max(1, v["requests"]), 3),
-            "database_cpu_ms": round(1000 * foreign.database_cpu / max(1, v["requests"]), 3)}
+    m = measure(command, duration, warmup=2, server_pgid=server_pgid)
+    if "error" in m:
+        return m
+    return {"req_s": round(m["req_s"], 1), "p50_ms": m["p50_ms"], "p99_ms": m["p99_ms"],
+            "errors": sum(m["errors"].get(k, 0) for k in ("status", "timeout", "connect")),
+            "kb_per_answer": round(m["bytes"] / max(1, m["requests"]) / 1000, 1), "other_load": round(m["foreign_cpu"], 2),
+            "server_cpu_ms": m["server_cpu_ms"], "database_cpu_ms": m["database_cpu_ms"]}
 
 
 def wrk_version() -> str:
